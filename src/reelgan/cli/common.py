@@ -1,0 +1,50 @@
+"""Helpers shared by the commands: example-bearing help, output paths, reading a generator."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ..errors import ReelganError
+
+
+def add_command(subparsers, name: str, help_text: str, examples: str) -> argparse.ArgumentParser:
+    """Register a subcommand whose --help ends with worked examples."""
+    return subparsers.add_parser(
+        name, help=help_text, description=help_text, epilog=f"examples:\n{examples}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
+def add_source_argument(parser: argparse.ArgumentParser) -> None:
+    """The first argument of generate/interpolate/export: a run folder, checkpoint or exported generator."""
+    parser.add_argument("source", help="a run folder (or 'latest'), a checkpoints/*.pt file, or an exported "
+                        "generator.safetensors")
+    parser.add_argument("--runs", default="runs", help="where 'latest' looks for run folders (default: runs)")
+    parser.add_argument("--device", default="cpu", help="cpu, cuda or mps (default: cpu)")
+
+
+def source_path(args: argparse.Namespace) -> Path:
+    """The generator source, with 'latest' resolved to the newest run folder."""
+    from ..train.rundir import latest_run
+
+    return latest_run(args.runs) if args.source == "latest" else Path(args.source)
+
+
+def fresh_output(path: Path, overwrite: bool) -> Path:
+    """Refuse to replace an existing output unless --overwrite was given."""
+    if path.exists() and not overwrite:
+        raise ReelganError(f"{path} already exists; choose another --out or add --overwrite")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def parse_int_list(text: str, flag: str) -> list[int]:
+    """'1,2,5' -> [1, 2, 5], or a ReelganError naming the flag."""
+    try:
+        values = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise ReelganError(f"{flag} must be comma-separated whole numbers such as 1,2,3; got {text!r}") from None
+    if not values:
+        raise ReelganError(f"{flag} needs at least one number, such as 1,2,3")
+    return values

@@ -1,0 +1,54 @@
+"""The `reelgan` command: parses arguments, dispatches to one module per command, reports user errors.
+
+A `ReelganError` (or a bad flag) prints one line to stderr and exits with status 2; anything else is a bug
+and shows its traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from .. import __version__
+from ..errors import ReelganError
+from . import demo, export, generate, interpolate, train
+
+COMMANDS = (train, generate, interpolate, export, demo)
+
+
+class OneLineErrorParser(argparse.ArgumentParser):
+    """argparse that reports a bad flag on one line, with the command's --help as the fix."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"error: {message} (see `{self.prog} --help`)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The top-level parser with one subcommand per module in COMMANDS."""
+    parser = OneLineErrorParser(prog="reelgan", description="GANs for film pre-production: train, sample, "
+                                "morph and export generators of your own images.")
+    parser.add_argument("--version", action="version", version=f"reelgan {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineErrorParser)
+    for command in COMMANDS:
+        command.add_parser(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the console script; returns the exit status."""
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        return int(args.run(args) or 0)
+    except ReelganError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

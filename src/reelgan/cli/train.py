@@ -1,0 +1,168 @@
+"""`reelgan train`: train a GAN from flags and/or a TOML config, or resume a run."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from ..config import PRESETS, RunConfig, build_config, load_toml
+from ..errors import ReelganError
+from .common import add_command
+
+EXAMPLES = """\
+  reelgan train --data logograms --steps 4000
+  reelgan train --data ~/footage/stills --resolution 64 --channels 3 --augment translation,cutout,color
+  reelgan train --data omniglot.zip --cond --preset paper --net resnet
+  reelgan train --config run.toml --dry-run
+  reelgan train --resume runs/00003-logograms-wgan-gp-32 --steps 8000
+  reelgan train --resume latest
+"""
+
+# flag destination -> (config section, field). Every flag defaults to None so we know which were given.
+FLAG_FIELDS: dict[str, tuple[str, str]] = {
+    "data": ("data", "source"), "resolution": ("data", "resolution"), "channels": ("data", "channels"),
+    "cond": ("data", "cond"), "max_images": ("data", "max_images"), "xflip": ("data", "xflip"),
+    "data_size": ("data", "size"), "data_seed": ("data", "seed"),
+    "net": ("net", "arch"), "latent_dim": ("net", "latent_dim"), "g_width": ("net", "g_width"),
+    "d_width": ("net", "d_width"), "max_width": ("net", "max_width"), "critic_norm": ("net", "critic_norm"),
+    "loss": ("loss", "kind"), "gp_weight": ("loss", "gp_weight"), "drift": ("loss", "drift"),
+    "r1_gamma": ("loss", "r1_gamma"), "r1_interval": ("loss", "r1_interval"), "augment": ("loss", "augment"),
+    "steps": ("train", "steps"), "batch": ("train", "batch"), "g_batch": ("train", "g_batch"),
+    "n_critic": ("train", "n_critic"), "lr_g": ("train", "lr_g"), "lr_d": ("train", "lr_d"),
+    "lr_decay": ("train", "lr_decay"), "ema": ("train", "ema_decay"), "seed": ("train", "seed"),
+    "device": ("train", "device"), "precision": ("train", "precision"),
+    "channels_last": ("train", "channels_last"), "workers": ("train", "workers"),
+    "log_every": ("train", "log_every"), "sample_every": ("train", "sample_every"),
+    "checkpoint_every": ("train", "checkpoint_every"), "max_minutes": ("train", "max_minutes"),
+    "grid_size": ("train", "grid_size"), "name": ("train", "name"), "out": ("train", "out"),
+}
+# What a resumed run may change: how long it runs, where, and how often it reports.
+RESUMABLE_FIELDS = {"steps", "max_minutes", "device", "workers", "log_every", "sample_every", "checkpoint_every"}
+
+
+def add_parser(subparsers) -> None:
+    """Register `reelgan train`."""
+    p = add_command(subparsers, "train", "train a GAN (WGAN-GP by default) and write a numbered run folder",
+                    EXAMPLES)
+    p.add_argument("--config", help="TOML file with [data], [net], [loss], [train] tables; flags override it")
+    p.add_argument("--preset", choices=list(PRESETS), help="paper: the WGAN-GP paper's setting "
+                   "(n_critic 5, Adam 1e-4, betas 0,0.9); paper-resnet: plus its ResNet model")
+    p.add_argument("--resume", metavar="RUN_DIR", help="continue a run folder (or 'latest' under --out)")
+    p.add_argument("--dry-run", action="store_true", help="print the resolved config as JSON and stop")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar (logs still go to stats.jsonl)")
+    data = p.add_argument_group("data")
+    data.add_argument("--data", help="folder, .zip, .npy/.npz of images, or the built-in 'logograms'")
+    data.add_argument("--resolution", type=int, help="training size: 16, 32, 64, 128 or 256 (default 32)")
+    data.add_argument("--channels", type=int, help="1 grayscale, 3 RGB, 4 RGBA (default 1)")
+    data.add_argument("--cond", action="store_true", default=None, help="class labels from first-level subfolders")
+    data.add_argument("--max-images", type=int, help="use at most this many images")
+    data.add_argument("--xflip", action="store_true", default=None, help="add left-right mirror images")
+    data.add_argument("--data-size", type=int, help="glyphs in a procedural dataset (default 20000)")
+    data.add_argument("--data-seed", type=int, help="seed of a procedural dataset")
+    net = p.add_argument_group("networks")
+    net.add_argument("--net", help="dcgan (fast, default) or resnet (WGAN-GP paper's CIFAR model)")
+    net.add_argument("--latent-dim", type=int, help="size of z (default 128)")
+    net.add_argument("--g-width", type=int, help="generator channels at full resolution")
+    net.add_argument("--d-width", type=int, help="critic channels at full resolution")
+    net.add_argument("--max-width", type=int, help="cap on channels of any layer")
+    net.add_argument("--critic-norm", help="none or layernorm (critics never use batch norm)")
+    loss = p.add_argument_group("loss")
+    loss.add_argument("--loss", help="wgan-gp (default), hinge, or ns-r1 (non-saturating + lazy R1)")
+    loss.add_argument("--gp-weight", type=float, help="gradient penalty lambda (default 10)")
+    loss.add_argument("--drift", type=float, help="WGAN drift epsilon on D(real)^2")
+    loss.add_argument("--r1-gamma", type=float, help="R1 gamma for ns-r1")
+    loss.add_argument("--r1-interval", type=int, help="lazy R1 interval in critic steps")
+    loss.add_argument("--augment", help="DiffAugment policy, e.g. translation,cutout,color ('' = off)")
+    tr = p.add_argument_group("schedule")
+    tr.add_argument("--steps", type=int, help="generator steps to train to")
+    tr.add_argument("--batch", type=int, help="real images per critic step (default 64)")
+    tr.add_argument("--g-batch", type=int, help="latents per generator step (default: --batch)")
+    tr.add_argument("--n-critic", type=int, help="critic steps per generator step")
+    tr.add_argument("--lr", type=float, help="learning rate of both networks")
+    tr.add_argument("--lr-g", type=float, help="generator learning rate")
+    tr.add_argument("--lr-d", type=float, help="critic learning rate")
+    tr.add_argument("--betas", help="Adam betas as b1,b2 (e.g. 0,0.9)")
+    tr.add_argument("--lr-decay", action="store_true", default=None, help="decay learning rates linearly to 0")
+    tr.add_argument("--ema", type=float, help="generator EMA decay per step (0 disables)")
+    tr.add_argument("--seed", type=int, help="seed of every RNG (default 0)")
+    tr.add_argument("--max-minutes", type=float, help="stop with a checkpoint after this much wall time")
+    run = p.add_argument_group("machine and outputs")
+    run.add_argument("--device", help="auto, cpu, cuda or mps (default auto)")
+    run.add_argument("--precision", help="fp32 or bf16 (autocast)")
+    run.add_argument("--channels-last", action="store_true", default=None, help="channels_last memory format")
+    run.add_argument("--workers", type=int, help="DataLoader worker processes (default 0)")
+    run.add_argument("--log-every", type=int, help="steps between stats.jsonl lines")
+    run.add_argument("--sample-every", type=int, help="steps between sample grids")
+    run.add_argument("--checkpoint-every", type=int, help="steps between checkpoints")
+    run.add_argument("--grid-size", type=int, help="images per sample grid (default 64)")
+    run.add_argument("--name", help="run name after its number (default data-loss-resolution)")
+    run.add_argument("--out", help="folder of numbered run folders (default runs)")
+    p.set_defaults(run=run_train)
+
+
+def flag_overrides(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
+    """The config values the user gave on the command line, as nested sections."""
+    overrides: dict[str, dict[str, Any]] = {}
+    for dest, (section, name) in FLAG_FIELDS.items():
+        value = getattr(args, dest, None)
+        if value is not None:
+            overrides.setdefault(section, {})[name] = value
+    if args.lr is not None:
+        overrides.setdefault("train", {}).update(lr_g=args.lr, lr_d=args.lr)
+    if args.betas is not None:
+        try:
+            beta1, beta2 = (float(b) for b in args.betas.split(","))
+        except ValueError:
+            raise ReelganError(f"--betas must be two numbers like 0,0.9; got {args.betas!r}") from None
+        overrides.setdefault("train", {}).update(beta1=beta1, beta2=beta2)
+    return overrides
+
+
+def resumed_config(run_dir: Path, overrides: dict[str, dict[str, Any]]) -> RunConfig:
+    """The stored config of `run_dir`, with only the fields a resumed run may change replaced."""
+    from ..train.checkpoint import load_checkpoint
+
+    stored = load_checkpoint(run_dir / "checkpoints" / "latest.pt")["config"]
+    for section, values in overrides.items():
+        for name, value in values.items():
+            if name not in RESUMABLE_FIELDS and value != stored[section][name]:
+                raise ReelganError(
+                    f"cannot change {section}.{name} when resuming; a resumed run keeps its config except "
+                    f"{', '.join(sorted(RESUMABLE_FIELDS))} (start a new run to change it)"
+                )
+            stored[section][name] = value
+    return RunConfig.from_dict(stored)
+
+
+def run_train(args: argparse.Namespace) -> int:
+    """Resolve the config, then train (or print it with --dry-run)."""
+    from ..train import resolve_run_dir, train
+
+    overrides = flag_overrides(args)
+    if args.resume:
+        if args.config or args.preset:
+            raise ReelganError("--config and --preset cannot be combined with --resume; the run keeps its config")
+        run_dir = resolve_run_dir(args.resume, args.out or "runs")
+        config = resumed_config(run_dir, overrides)
+    else:
+        run_dir = None
+        toml = load_toml(args.config) if args.config else None
+        config = build_config(args.preset or "default", toml, overrides)
+    if args.dry_run:
+        print(json.dumps(config.to_dict(), indent=2))
+        return 0
+    result = train(config, resume=run_dir, show_progress=not args.no_progress)
+    report(result)
+    return 130 if result.status == "interrupted" else 0
+
+
+def report(result) -> None:
+    """Tell the user where the run is and how to continue it."""
+    where = result.run_dir
+    if result.status == "finished":
+        print(f"trained to step {result.step}: {where} (generator: {where / 'generator.safetensors'})")
+    else:
+        reason = "interrupted" if result.status == "interrupted" else "time limit reached"
+        print(f"{reason} at step {result.step}; checkpoint saved. Continue with: reelgan train --resume {where}")

@@ -1,0 +1,277 @@
+"""Typed, validated configuration for a training run.
+
+One dataclass per part (`DataConfig`, `NetConfig`, `LossConfig`, `TrainConfig`), gathered in `RunConfig`.
+CLI flags and TOML files fill the same dataclasses; every value is checked on construction and a bad one
+raises `ReelganError` naming the field and the allowed values. `RunConfig.to_dict()` is what a run folder
+and every checkpoint store, and `RunConfig.from_dict()` reads it back.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from .errors import ReelganError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+BUILTIN_DATASETS = ("logograms",)
+ARCHITECTURES = ("dcgan", "resnet")
+LOSSES = ("wgan-gp", "hinge", "ns-r1")
+CRITIC_NORMS = ("none", "layernorm")
+AUGMENTS = ("translation", "cutout", "color")
+RESOLUTIONS = (16, 32, 64, 128, 256)
+DEVICES = ("auto", "cpu", "cuda", "mps")
+PRECISIONS = ("fp32", "bf16")
+LABEL_SOURCES = ("folder", "alphabet", "character")
+
+
+def _check_choice(name: str, value: Any, allowed: tuple) -> None:
+    if value not in allowed:
+        raise ReelganError(f"{name} must be one of {', '.join(map(str, allowed))}; got {value!r}")
+
+
+def _check_positive(name: str, value: float, *, allow_zero: bool = False) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ReelganError(f"{name} must be a number; got {value!r}")
+    if value < 0 or (value == 0 and not allow_zero):
+        bound = "0 or more" if allow_zero else "greater than 0"
+        raise ReelganError(f"{name} must be {bound}; got {value!r}")
+
+
+def _check_int(name: str, value: Any, *, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ReelganError(f"{name} must be a whole number >= {minimum}; got {value!r}")
+
+
+@dataclass
+class DataConfig:
+    """Where the training images come from and how they are prepared."""
+
+    source: str = "logograms"   # a folder, .zip, .npy/.npz, or a built-in name (see BUILTIN_DATASETS)
+    resolution: int = 32        # training size in pixels (square, power of two 16..256)
+    channels: int = 1           # 1 grayscale, 3 RGB, 4 RGBA
+    cond: bool = False          # class labels from the first-level subfolder names
+    max_images: int = 0         # use at most this many images (0: all)
+    xflip: bool = False         # also show each image mirrored left-right (doubles the set)
+    size: int = 20000           # number of glyphs in a procedural dataset
+    seed: int = 0               # seed of a procedural dataset (which glyphs it holds)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.source, str) or not self.source:
+            raise ReelganError("data.source must be a path or a built-in dataset name; got nothing")
+        if self.resolution not in RESOLUTIONS:
+            raise ReelganError(
+                f"resolution must be a power of two from 16 to 256 ({', '.join(map(str, RESOLUTIONS))}); "
+                f"got {self.resolution!r}"
+            )
+        _check_choice("channels", self.channels, (1, 3, 4))
+        _check_int("data.max_images", self.max_images, minimum=0)
+        _check_int("data.size", self.size, minimum=1)
+        _check_int("data.seed", self.seed, minimum=0)
+
+
+@dataclass
+class NetConfig:
+    """Which generator and critic to build, and how wide."""
+
+    arch: str = "dcgan"        # dcgan (fast, the CPU default) or resnet (the WGAN-GP paper's CIFAR model)
+    latent_dim: int = 128      # size of the latent vector z
+    g_width: int = 64          # generator channels at full resolution (doubling as it shrinks)
+    d_width: int = 64          # critic channels at full resolution (doubling as it shrinks)
+    max_width: int = 256       # cap on any layer's channels
+    critic_norm: str = "none"  # none or layernorm; never batch norm (the gradient penalty is per sample)
+
+    def __post_init__(self) -> None:
+        _check_choice("net", self.arch, ARCHITECTURES)
+        _check_int("net.latent_dim", self.latent_dim, minimum=1)
+        _check_int("net.g_width", self.g_width, minimum=1)
+        _check_int("net.d_width", self.d_width, minimum=1)
+        _check_int("net.max_width", self.max_width, minimum=1)
+        _check_choice("net.critic_norm", self.critic_norm, CRITIC_NORMS)
+
+
+@dataclass
+class LossConfig:
+    """The adversarial loss, its regularisers, and differentiable augmentation."""
+
+    kind: str = "wgan-gp"      # wgan-gp, hinge, or ns-r1 (non-saturating with lazy R1)
+    gp_weight: float = 10.0    # lambda of the WGAN-GP gradient penalty
+    drift: float = 0.001       # epsilon * D(real)^2 keeps WGAN critic scores near 0 (0 to disable)
+    r1_gamma: float = 1.0      # gamma of the R1 penalty (ns-r1)
+    r1_interval: int = 16      # lazy R1: apply every this many critic steps, scaled up to match
+    augment: str = ""          # DiffAugment policy: comma-separated translation,cutout,color ("" = off)
+
+    def __post_init__(self) -> None:
+        _check_choice("loss", self.kind, LOSSES)
+        _check_positive("loss.gp_weight", self.gp_weight, allow_zero=True)
+        _check_positive("loss.drift", self.drift, allow_zero=True)
+        _check_positive("loss.r1_gamma", self.r1_gamma, allow_zero=True)
+        _check_int("loss.r1_interval", self.r1_interval, minimum=1)
+        for op in self.augment_ops:
+            _check_choice("augment", op, AUGMENTS)
+
+    @property
+    def augment_ops(self) -> list[str]:
+        """The augmentation policy as a list of operation names."""
+        return [op.strip() for op in self.augment.split(",") if op.strip()]
+
+
+@dataclass
+class TrainConfig:
+    """The schedule, optimisers and bookkeeping of the training loop."""
+
+    steps: int = 4000           # generator steps
+    batch: int = 64             # real images per critic step
+    g_batch: int = 0            # latents per generator step (0: same as batch)
+    n_critic: int = 2           # critic steps per generator step
+    lr_g: float = 2e-4          # Adam learning rate of the generator
+    lr_d: float = 2e-4          # Adam learning rate of the critic
+    beta1: float = 0.0          # Adam beta1
+    beta2: float = 0.9          # Adam beta2
+    lr_decay: bool = False      # linear decay of both learning rates to 0 at the last step
+    ema_decay: float = 0.999    # generator EMA decay per step (0 disables; warmed up early in the run)
+    seed: int = 0               # seeds every RNG of the run
+    device: str = "auto"        # auto, cpu, cuda, mps
+    precision: str = "fp32"     # fp32 or bf16 (autocast, CUDA only)
+    channels_last: bool = False  # channels_last memory format (faster convolutions on recent GPUs)
+    workers: int = 0            # DataLoader worker processes (0: load in the training process)
+    log_every: int = 50         # write stats.jsonl every this many steps
+    sample_every: int = 500     # write a sample grid every this many steps (0: only at the end)
+    checkpoint_every: int = 500  # write checkpoints/latest.pt every this many steps (0: only at the end)
+    max_minutes: float = 0.0    # stop (with a checkpoint) after this much wall time (0: no limit)
+    grid_size: int = 64         # images in each sample grid
+    name: str = ""              # run name after the number (default: data-loss-resolution)
+    out: str = "runs"           # folder that holds the numbered run folders
+
+    def __post_init__(self) -> None:
+        _check_int("steps", self.steps, minimum=1)
+        _check_int("batch", self.batch, minimum=1)
+        _check_int("train.g_batch", self.g_batch, minimum=0)
+        _check_int("train.n_critic", self.n_critic, minimum=1)
+        _check_positive("train.lr_g", self.lr_g)
+        _check_positive("train.lr_d", self.lr_d)
+        for name in ("beta1", "beta2", "ema_decay"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
+                raise ReelganError(f"train.{name} must be in [0, 1); got {value!r}")
+        _check_int("seed", self.seed, minimum=0)
+        _check_choice("device", self.device, DEVICES)
+        _check_choice("precision", self.precision, PRECISIONS)
+        _check_int("train.workers", self.workers, minimum=0)
+        _check_int("train.log_every", self.log_every, minimum=1)
+        _check_int("train.sample_every", self.sample_every, minimum=0)
+        _check_int("train.checkpoint_every", self.checkpoint_every, minimum=0)
+        _check_positive("train.max_minutes", self.max_minutes, allow_zero=True)
+        _check_int("train.grid_size", self.grid_size, minimum=1)
+
+    @property
+    def generator_batch(self) -> int:
+        """Latents per generator step."""
+        return self.g_batch or self.batch
+
+
+@dataclass
+class RunConfig:
+    """Everything that defines a training run."""
+
+    data: DataConfig = field(default_factory=DataConfig)
+    net: NetConfig = field(default_factory=NetConfig)
+    loss: LossConfig = field(default_factory=LossConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def to_dict(self) -> dict[str, dict[str, Any]]:
+        """The resolved config as plain JSON-able data (every default written out)."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "RunConfig":
+        """Build a config from nested plain data; unknown sections or keys are errors."""
+        _known_sections(data)
+        return cls(**{name: _section(name, kind, data.get(name, {})) for name, kind in SECTIONS.items()})
+
+    def run_name(self) -> str:
+        """The name after the run number: the user's, or data-loss-resolution."""
+        if self.train.name:
+            return self.train.name
+        return f"{Path(self.data.source).stem or 'data'}-{self.loss.kind}-{self.data.resolution}"
+
+
+SECTIONS: dict[str, type] = {"data": DataConfig, "net": NetConfig, "loss": LossConfig, "train": TrainConfig}
+
+# Presets change several fields at once. "paper" is the WGAN-GP paper's setting (Gulrajani et al. 2017,
+# Algorithm 1): n_critic 5, Adam lr 1e-4, betas (0, 0.9), lambda 10, batch 64, no drift term.
+PRESETS: dict[str, dict[str, dict[str, Any]]] = {
+    "paper": {
+        "loss": {"kind": "wgan-gp", "gp_weight": 10.0, "drift": 0.0, "augment": ""},
+        "train": {"n_critic": 5, "lr_g": 1e-4, "lr_d": 1e-4, "beta1": 0.0, "beta2": 0.9, "batch": 64,
+                  "ema_decay": 0.0},
+    },
+    "paper-resnet": {
+        "net": {"arch": "resnet", "g_width": 128, "d_width": 128, "max_width": 128},
+        "loss": {"kind": "wgan-gp", "gp_weight": 10.0, "drift": 0.0, "augment": ""},
+        "train": {"n_critic": 5, "lr_g": 2e-4, "lr_d": 2e-4, "beta1": 0.0, "beta2": 0.9, "batch": 64,
+                  "lr_decay": True, "ema_decay": 0.0},
+    },
+    "default": {},
+}
+
+
+def _known_sections(data: dict[str, Any]) -> None:
+    unknown = set(data) - set(SECTIONS)
+    if unknown:
+        raise ReelganError(
+            f"unknown config section(s) {', '.join(sorted(unknown))}; use {', '.join(SECTIONS)}"
+        )
+
+
+def _section(name: str, kind: type, values: Any) -> Any:
+    if not isinstance(values, dict):
+        raise ReelganError(f"config section [{name}] must be a table of key = value pairs")
+    allowed = {f.name for f in fields(kind)}
+    unknown = set(values) - allowed
+    if unknown:
+        raise ReelganError(
+            f"unknown key(s) {', '.join(sorted(unknown))} in [{name}]; allowed: {', '.join(sorted(allowed))}"
+        )
+    try:
+        return kind(**values)
+    except TypeError as exc:  # pragma: no cover - guarded by the key check above
+        raise ReelganError(f"bad config section [{name}]: {exc}") from None
+
+
+def merge(base: dict[str, dict[str, Any]], override: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Section-wise update of nested config data; `override` wins."""
+    merged = {name: dict(values) for name, values in base.items()}
+    for name, values in override.items():
+        merged.setdefault(name, {}).update(values)
+    return merged
+
+
+def load_toml(path: str | Path) -> dict[str, dict[str, Any]]:
+    """Read a TOML config file into nested plain data (sections data, net, loss, train)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ReelganError(f"config file {path} not found; check the path given to --config")
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ReelganError(f"config file {path} is not valid TOML ({exc}); fix the file") from None
+    _known_sections(data)
+    return data
+
+
+def build_config(preset: str = "default", toml: dict | None = None, overrides: dict | None = None) -> RunConfig:
+    """Resolve a config: defaults, then a preset, then a TOML file, then explicit overrides (CLI flags)."""
+    if preset not in PRESETS:
+        raise ReelganError(f"preset must be one of {', '.join(PRESETS)}; got {preset!r}")
+    data = merge(PRESETS[preset], toml or {})
+    data = merge(data, overrides or {})
+    return RunConfig.from_dict(data)

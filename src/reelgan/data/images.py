@@ -1,0 +1,269 @@
+"""Image datasets from a folder, a .zip of images, or a .npy/.npz array.
+
+Every image is converted to the requested channel count, resized so its short side matches the training
+resolution, centre-cropped to a square, and stored as uint8 `(C, H, W)`. Items come out as float tensors in
+[-1, 1]. Files that cannot be decoded are skipped and counted (`ImageDataset.skipped`).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Callable
+
+import numpy as np
+import torch
+from PIL import Image, UnidentifiedImageError
+
+from ..errors import ReelganError
+
+log = logging.getLogger("reelgan")
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif")
+ARRAY_SUFFIXES = (".npy", ".npz")
+# Above this many decoded bytes the images are decoded on access instead of held in memory.
+MAX_CACHE_BYTES = 4 * 1024**3
+
+
+@dataclass(frozen=True)
+class ImageSource:
+    """One image: a name relative to the dataset root, and a way to read its bytes."""
+
+    name: str                        # POSIX path relative to the root, e.g. "cats/001.png"
+    read: Callable[[], bytes | np.ndarray]
+
+
+def to_pil(data: bytes | np.ndarray) -> Image.Image:
+    """Decode file bytes (first frame of an animation) or wrap an (H, W[, C]) uint8 array."""
+    if isinstance(data, np.ndarray):
+        return Image.fromarray(data)
+    image = Image.open(io.BytesIO(data))
+    image.seek(0)  # GIF and other animations: the first frame
+    image.load()
+    return image
+
+
+def convert_channels(image: Image.Image, channels: int) -> Image.Image:
+    """Convert to L (1), RGB (3) or RGBA (4); transparent areas become white when alpha is dropped."""
+    has_alpha = image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info)
+    if channels == 4:
+        return image.convert("RGBA")
+    if has_alpha:
+        rgba = image.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        image = Image.alpha_composite(white, rgba)
+    return image.convert("L" if channels == 1 else "RGB")
+
+
+def resize_center_crop(image: Image.Image, resolution: int) -> Image.Image:
+    """Scale so the short side is `resolution` pixels, then crop the centre square."""
+    width, height = image.size
+    scale = resolution / min(width, height)
+    new_size = (max(resolution, round(width * scale)), max(resolution, round(height * scale)))
+    if new_size != image.size:
+        image = image.resize(new_size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+    left = (new_size[0] - resolution) // 2
+    top = (new_size[1] - resolution) // 2
+    return image.crop((left, top, left + resolution, top + resolution))
+
+
+def prepare_image(data: bytes | np.ndarray, resolution: int, channels: int) -> np.ndarray:
+    """Decode, convert, resize and crop one image: returns uint8 `(C, H, W)`."""
+    image = resize_center_crop(convert_channels(to_pil(data), channels), resolution)
+    array = np.asarray(image, dtype=np.uint8)
+    if array.ndim == 2:
+        array = array[:, :, None]
+    return np.ascontiguousarray(array.transpose(2, 0, 1))  # (H, W, C) -> (C, H, W)
+
+
+def _common_root(names: list[str]) -> PurePosixPath:
+    """The folder every file shares (a zip's top folder), so labels start below it."""
+    parents = [PurePosixPath(name).parent.parts for name in names]
+    common: list[str] = []
+    for level in zip(*parents):
+        if len(set(level)) != 1:
+            break
+        common.append(level[0])
+    return PurePosixPath(*common)
+
+
+def label_names(names: list[str]) -> list[str]:
+    """Class of each file: its first-level subfolder below the common root."""
+    root = _common_root(names)
+    labels = []
+    for name in names:
+        parts = PurePosixPath(name).relative_to(root).parts
+        if len(parts) < 2:
+            raise ReelganError(
+                f"--cond needs every image inside a class subfolder, but {name} is not; "
+                "move it into a subfolder or drop --cond"
+            )
+        labels.append(parts[0])
+    return labels
+
+
+def _folder_sources(root: Path) -> list[ImageSource]:
+    files = sorted(p for p in root.rglob("*") if p.is_file() and not p.name.startswith("."))
+    if not files:
+        raise ReelganError(f"folder {root} is empty; put training images in it (PNG, JPEG, WebP, BMP, GIF)")
+    images = [p for p in files if p.suffix.lower() in IMAGE_SUFFIXES]
+    if not images:
+        raise ReelganError(
+            f"folder {root} has no images ({len(files)} other files); add PNG, JPEG, WebP, BMP or GIF files"
+        )
+    return [ImageSource(p.relative_to(root).as_posix(), p.read_bytes) for p in images]
+
+
+def _zip_sources(path: Path) -> list[ImageSource]:
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise ReelganError(f"{path} is not a readable zip file ({exc}); check the file") from None
+    members = sorted(
+        info.filename for info in archive.infolist()
+        if not info.is_dir() and PurePosixPath(info.filename).suffix.lower() in IMAGE_SUFFIXES
+        and not info.filename.startswith("__MACOSX/")
+        and not PurePosixPath(info.filename).name.startswith(".")
+    )
+    if not members:
+        raise ReelganError(f"zip file {path} holds no images; add PNG, JPEG, WebP, BMP or GIF files")
+
+    def reader(member: str) -> Callable[[], bytes]:
+        return lambda: archive.read(member)
+
+    return [ImageSource(m, reader(m)) for m in members]
+
+
+def _array_sources(path: Path, cond: bool) -> tuple[list[ImageSource], list[str] | None]:
+    """Images (and optional integer labels) from a .npy or .npz array."""
+    try:
+        loaded = np.load(path, allow_pickle=False)
+    except (ValueError, OSError) as exc:
+        raise ReelganError(f"{path} is not a readable NumPy file ({exc}); check the file") from None
+    labels = None
+    if isinstance(loaded, np.lib.npyio.NpzFile):
+        keys = list(loaded.keys())
+        key = next((k for k in ("images", "x", "arr_0") if k in keys), keys[0] if keys else None)
+        if key is None:
+            raise ReelganError(f"{path} holds no arrays; save the images as 'images' in the .npz")
+        array = loaded[key]
+        label_key = next((k for k in ("labels", "y") if k in keys), None)
+        if label_key is not None:
+            labels = [str(v) for v in loaded[label_key].tolist()]
+    else:
+        array = loaded
+    if cond and labels is None:
+        raise ReelganError(f"--cond needs labels, but {path} has none; save them as 'labels' in a .npz")
+    images = _array_to_hwc_uint8(array, path)
+    sources = [ImageSource(f"{i:08d}", (lambda img=img: img)) for i, img in enumerate(images)]
+    return sources, labels
+
+
+def _array_to_hwc_uint8(array: np.ndarray, path: Path) -> np.ndarray:
+    """(N, H, W), (N, H, W, C) or (N, C, H, W), uint8 or float, -> (N, H, W[, C]) uint8."""
+    if array.ndim == 3:
+        pass
+    elif array.ndim == 4 and array.shape[1] in (1, 3, 4) and array.shape[3] not in (1, 3, 4):
+        array = array.transpose(0, 2, 3, 1)  # (N, C, H, W) -> (N, H, W, C)
+    elif array.ndim != 4:
+        raise ReelganError(
+            f"{path} has shape {array.shape}; expected (N, H, W), (N, H, W, C) or (N, C, H, W)"
+        )
+    if array.ndim == 4 and array.shape[3] == 1:
+        array = array[..., 0]
+    if len(array) == 0:
+        raise ReelganError(f"{path} holds no images (its first dimension is 0)")
+    if array.dtype != np.uint8:
+        array = array.astype(np.float64)
+        low, high = float(array.min()), float(array.max())
+        if low >= -1.0 and high <= 1.0:
+            array = (array + 1.0) * 127.5 if low < 0 else array * 255.0  # [-1, 1] or [0, 1]
+        array = np.clip(np.rint(array), 0, 255).astype(np.uint8)
+    return array
+
+
+def find_sources(path: Path, cond: bool) -> tuple[list[ImageSource], list[str] | None]:
+    """List the images at `path` (folder, zip, npy/npz) and, with `cond`, their class names."""
+    if not path.exists():
+        raise ReelganError(f"data path {path} does not exist; give a folder, .zip, .npy/.npz or 'logograms'")
+    if path.is_dir():
+        sources = _folder_sources(path)
+    elif path.suffix.lower() == ".zip":
+        sources = _zip_sources(path)
+    elif path.suffix.lower() in ARRAY_SUFFIXES:
+        return _array_sources(path, cond)
+    else:
+        raise ReelganError(f"{path} is not a folder, .zip, .npy or .npz; give one of those")
+    return sources, (label_names([s.name for s in sources]) if cond else None)
+
+
+class ImageDataset(torch.utils.data.Dataset):
+    """Images prepared to `(C, resolution, resolution)`, as float tensors in [-1, 1] with an int label.
+
+    Small sets are decoded once and held in memory as uint8; larger ones are decoded on access.
+    """
+
+    def __init__(self, path: str | Path, resolution: int, channels: int, cond: bool = False,
+                 max_images: int = 0, xflip: bool = False) -> None:
+        self.path = Path(path)
+        self.resolution, self.channels, self.xflip = resolution, channels, xflip
+        sources, names = find_sources(self.path, cond)
+        if max_images:
+            sources, names = sources[:max_images], (names[:max_images] if names else None)
+        self.class_names: list[str] = sorted(set(names)) if names else []
+        labels = [self.class_names.index(n) for n in names] if names else [0] * len(sources)
+        bytes_needed = len(sources) * channels * resolution * resolution
+        self.cached = bytes_needed <= MAX_CACHE_BYTES
+        self.sources, self.labels, self.images, self.skipped = self._scan(sources, labels)
+        if not self.sources:
+            raise ReelganError(
+                f"none of the {self.skipped} image files in {self.path} could be read; check that they are "
+                "valid images"
+            )
+        if self.skipped:
+            log.warning("skipped %d unreadable image file(s) in %s", self.skipped, self.path)
+
+    def _scan(self, sources: list[ImageSource], labels: list[int]):
+        """Decode (cached mode) or verify (lazy mode) each file, dropping unreadable ones."""
+        def check(source: ImageSource) -> np.ndarray | bool | None:
+            try:
+                if self.cached:
+                    return prepare_image(source.read(), self.resolution, self.channels)
+                data = source.read()
+                if not isinstance(data, np.ndarray):
+                    Image.open(io.BytesIO(data)).verify()
+                return True
+            except (UnidentifiedImageError, OSError, ValueError, SyntaxError, zipfile.BadZipFile, EOFError):
+                return None
+
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            results = list(pool.map(check, sources))
+        keep = [i for i, r in enumerate(results) if r is not None]
+        images = np.stack([results[i] for i in keep]) if self.cached and keep else None  # (N, C, H, W)
+        return ([sources[i] for i in keep], torch.tensor([labels[i] for i in keep], dtype=torch.long),
+                images, len(sources) - len(keep))
+
+    @property
+    def num_classes(self) -> int:
+        """Number of classes (0 when unconditional)."""
+        return len(self.class_names)
+
+    def __len__(self) -> int:
+        return len(self.sources) * (2 if self.xflip else 1)
+
+    def raw(self, index: int) -> np.ndarray:
+        """uint8 `(C, H, W)` of item `index` (indices past the originals are their mirror images)."""
+        base = index % len(self.sources)
+        if self.images is not None:
+            array = self.images[base]
+        else:
+            array = prepare_image(self.sources[base].read(), self.resolution, self.channels)
+        return array[:, :, ::-1] if index >= len(self.sources) else array
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
+        image = torch.from_numpy(np.ascontiguousarray(self.raw(index))).float() / 127.5 - 1.0
+        return image, self.labels[index % len(self.sources)]

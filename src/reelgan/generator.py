@@ -1,0 +1,196 @@
+"""Trained generators: export to safetensors + JSON, load from a run, checkpoint or export, and sample.
+
+`load_generator(path)` accepts a run folder, a checkpoint (`.pt`), or an exported generator
+(`generator.safetensors` with `generator.json` beside it) and returns a `Generator` whose `sample(n, seed=...)`
+gives the same images for the same seed on any machine.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import safetensors.torch
+import torch
+
+from . import __version__
+from .errors import ReelganError
+from .media import atomic_path
+from .nets import build_generator
+
+GENERATOR_FORMAT = "reelgan-generator-1"
+# Latent values beyond this many standard deviations are redrawn when truncation is on (BigGAN's trick).
+TRUNCATION_BOUND = 2.0
+
+
+def weights_hash(module: torch.nn.Module) -> str:
+    """sha256 of a network's tensors (names, shapes, dtypes and values), in hex: its identity in metadata."""
+    digest = hashlib.sha256()
+    for name, tensor in sorted(module.state_dict().items()):
+        tensor = tensor.detach().cpu().contiguous()
+        digest.update(f"{name}:{tuple(tensor.shape)}:{tensor.dtype}".encode())
+        digest.update(tensor.reshape(-1).view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()
+
+
+def generator_spec(config: dict[str, Any], class_names: list[str], steps: int) -> dict[str, Any]:
+    """What is needed to rebuild a generator, as plain data, from a resolved run config."""
+    data, net = config["data"], config["net"]
+    return {
+        "format": GENERATOR_FORMAT, "arch": net["arch"], "resolution": data["resolution"],
+        "channels": data["channels"], "latent_dim": net["latent_dim"], "width": net["g_width"],
+        "max_width": net["max_width"], "class_names": list(class_names), "trained_steps": steps,
+        "dataset": data["source"], "reelgan_version": __version__,
+    }
+
+
+def build_from_spec(spec: dict[str, Any]) -> torch.nn.Module:
+    """An untrained generator network shaped as `spec` says."""
+    return build_generator(spec["arch"], resolution=spec["resolution"], channels=spec["channels"],
+                           latent_dim=spec["latent_dim"], width=spec["width"], max_width=spec["max_width"],
+                           num_classes=len(spec["class_names"]))
+
+
+def seed_latents(seeds: list[int], latent_dim: int, truncation: float = 1.0) -> torch.Tensor:
+    """One latent per seed, `(len(seeds), latent_dim)`: the same seed always gives the same latent.
+
+    truncation < 1 draws from a normal truncated at +-2 and scales by `truncation`: less variety, more
+    typical images. 1 means the plain normal.
+    """
+    if not 0 < truncation <= 1:
+        raise ReelganError(f"--truncation must be in (0, 1]; got {truncation}")
+    latents = []
+    for seed in seeds:
+        generator = torch.Generator().manual_seed(int(seed))
+        z = torch.randn(latent_dim, generator=generator)
+        if truncation < 1:
+            while (outside := z.abs() > TRUNCATION_BOUND).any():
+                z[outside] = torch.randn(int(outside.sum()), generator=generator)
+            z = z * truncation
+        latents.append(z)
+    return torch.stack(latents)
+
+
+class Generator:
+    """A trained generator ready to sample: the network (in eval mode) and its spec."""
+
+    def __init__(self, net: torch.nn.Module, spec: dict[str, Any], device: str | torch.device = "cpu") -> None:
+        self.net = net.to(device).eval().requires_grad_(False)
+        self.spec, self.device = spec, torch.device(device)
+        self.hash = weights_hash(self.net)
+
+    @property
+    def class_names(self) -> list[str]:
+        """Class names, in label order (empty when unconditional)."""
+        return self.spec["class_names"]
+
+    @property
+    def resolution(self) -> int:
+        """Output size in pixels."""
+        return self.spec["resolution"]
+
+    @property
+    def channels(self) -> int:
+        """Output channels: 1, 3 or 4."""
+        return self.spec["channels"]
+
+    def class_index(self, name: str | int | None) -> int | None:
+        """A class given by name or number as its label index; an unknown one is a ReelganError."""
+        if name is None or not self.class_names:
+            if name is not None:
+                raise ReelganError("--class was given but this generator has no classes; drop --class")
+            return None
+        if str(name) in self.class_names:
+            return self.class_names.index(str(name))
+        if str(name).isdigit() and int(name) < len(self.class_names):
+            return int(name)
+        shown = ", ".join(self.class_names[:10]) + (" ..." if len(self.class_names) > 10 else "")
+        raise ReelganError(f"unknown class {name!r}; this generator knows {shown}")
+
+    def labels_for(self, seeds: list[int], class_index: int | None) -> torch.Tensor | None:
+        """Labels for conditional sampling: the given class, or one drawn from each seed."""
+        if not self.class_names:
+            return None
+        if class_index is not None:
+            return torch.full((len(seeds),), class_index, dtype=torch.long)
+        return torch.tensor([int(np.random.default_rng(s).integers(len(self.class_names))) for s in seeds])
+
+    @torch.no_grad()
+    def __call__(self, z: torch.Tensor, labels: torch.Tensor | None = None, batch: int = 64) -> torch.Tensor:
+        """Images `(B, C, H, W)` in [-1, 1] on the CPU for latents `z` `(B, latent_dim)`, in batches."""
+        out = []
+        for start in range(0, len(z), batch):
+            chunk = z[start:start + batch].to(self.device)
+            chunk_labels = None if labels is None else labels[start:start + batch].to(self.device)
+            out.append(self.net(chunk, chunk_labels).float().cpu())
+        return torch.cat(out)
+
+    def sample(self, n: int, seed: int = 0, truncation: float = 1.0, class_name: str | int | None = None
+               ) -> torch.Tensor:
+        """`n` images `(n, C, H, W)` in [-1, 1]; image i comes from seed `seed + i`."""
+        if n < 1:
+            raise ReelganError(f"--n must be at least 1; got {n}")
+        seeds = list(range(seed, seed + n))
+        z = seed_latents(seeds, self.spec["latent_dim"], truncation)
+        return self(z, self.labels_for(seeds, self.class_index(class_name)))
+
+
+def export_generator(net: torch.nn.Module, spec: dict[str, Any], out_dir: str | Path,
+                     stem: str = "generator") -> Path:
+    """Write `stem.safetensors` (weights) and `stem.json` (spec + weights hash); returns the weights path."""
+    out_dir = Path(out_dir)
+    weights_path, spec_path = out_dir / f"{stem}.safetensors", out_dir / f"{stem}.json"
+    state = {k: v.detach().cpu().contiguous() for k, v in net.state_dict().items()}
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with atomic_path(weights_path) as tmp:
+        safetensors.torch.save_file(state, tmp, metadata={"format": GENERATOR_FORMAT})
+    with atomic_path(spec_path) as tmp:
+        Path(tmp).write_text(json.dumps({**spec, "weights_sha256": weights_hash(net)}, indent=2) + "\n")
+    return weights_path
+
+
+def _load_export(weights_path: Path, device: str | torch.device) -> Generator:
+    spec_path = weights_path.with_suffix(".json")
+    if not spec_path.is_file():
+        raise ReelganError(f"{spec_path} not found; an exported generator needs its .json beside the .safetensors")
+    try:
+        spec = json.loads(spec_path.read_text())
+        state = safetensors.torch.load_file(str(weights_path))
+    except (json.JSONDecodeError, OSError, safetensors.SafetensorError) as exc:
+        raise ReelganError(f"cannot read exported generator {weights_path} ({exc}); re-export it") from None
+    if spec.get("format") != GENERATOR_FORMAT:
+        raise ReelganError(f"{spec_path} is not a reelgan generator description")
+    net = build_from_spec(spec)
+    net.load_state_dict(state)
+    return Generator(net, spec, device)
+
+
+def _load_checkpoint_generator(path: Path, device: str | torch.device) -> Generator:
+    from .train.checkpoint import load_checkpoint  # the checkpoint format belongs to train/
+
+    state = load_checkpoint(path)
+    spec = generator_spec(state["config"], state["class_names"], state["step"])
+    net = build_from_spec(spec)
+    net.load_state_dict(state["G_ema"])
+    return Generator(net, spec, device)
+
+
+def load_generator(path: str | Path, device: str | torch.device = "cpu") -> Generator:
+    """Load a generator from a run folder, a checkpoint `.pt`, or an exported `.safetensors`/`.json`."""
+    path = Path(path)
+    if path.is_dir():
+        if (path / "generator.safetensors").is_file():
+            return _load_export(path / "generator.safetensors", device)
+        if (path / "checkpoints" / "latest.pt").is_file():
+            return _load_checkpoint_generator(path / "checkpoints" / "latest.pt", device)
+        raise ReelganError(f"{path} holds neither generator.safetensors nor checkpoints/latest.pt")
+    if not path.is_file():
+        raise ReelganError(f"{path} not found; give a run folder, a checkpoint .pt or a generator .safetensors")
+    if path.suffix == ".pt":
+        return _load_checkpoint_generator(path, device)
+    if path.suffix in (".safetensors", ".json"):
+        return _load_export(path.with_suffix(".safetensors"), device)
+    raise ReelganError(f"{path} is not a run folder, .pt checkpoint or .safetensors generator")

@@ -1,0 +1,178 @@
+"""Base classes and layers shared by the generator and critic architectures.
+
+Widths follow one rule everywhere: a stage working at spatial size r has
+`min(max_width, width * resolution // r)` channels, so layers widen as they shrink.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import Tensor, nn
+
+RESOLUTIONS = (16, 32, 64, 128, 256)
+CHANNELS = (1, 3, 4)
+CRITIC_NORMS = ("none", "layernorm")
+
+
+def check_choice(name: str, value: object, allowed: Sequence[object]) -> None:
+    """Raise `ValueError` naming `name` and the allowed values unless `value` is one of them."""
+    if value not in allowed:
+        choices = ", ".join(repr(a) for a in allowed)
+        raise ValueError(f"{name} must be one of {choices}; got {value!r}")
+
+
+def check_positive(name: str, value: int) -> None:
+    """Raise `ValueError` unless `value` is an int >= 1."""
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"{name} must be an integer >= 1; got {value!r}")
+
+
+def stage_sizes(resolution: int) -> list[int]:
+    """Spatial sizes 4, 8, ..., resolution."""
+    sizes = [4]
+    while sizes[-1] < resolution:
+        sizes.append(sizes[-1] * 2)
+    return sizes
+
+
+def stage_width(size: int, *, resolution: int, width: int, max_width: int) -> int:
+    """Channels of a stage at spatial size `size`: `min(max_width, width * resolution // size)`."""
+    return min(max_width, width * resolution // size)
+
+
+class Generator(nn.Module):
+    """Base class of generators: maps latents (and class labels) to images in [-1, 1].
+
+    Subclasses implement `forward(z, labels)`, returning (B, channels, resolution, resolution).
+    """
+
+    def __init__(
+        self, *, latent_dim: int, resolution: int, channels: int, num_classes: int
+    ) -> None:
+        super().__init__()
+        check_positive("latent_dim", latent_dim)
+        check_choice("resolution", resolution, RESOLUTIONS)
+        check_choice("channels", channels, CHANNELS)
+        if not isinstance(num_classes, int) or num_classes < 0:
+            raise ValueError(f"num_classes must be an integer >= 0; got {num_classes!r}")
+        self.latent_dim = latent_dim
+        self.resolution = resolution
+        self.channels = channels
+        self.num_classes = num_classes
+
+    def check_inputs(self, z: Tensor, labels: Tensor | None) -> Tensor | None:
+        """Validate a latent batch and return the labels to use (None when unconditional)."""
+        if z.dim() != 2 or z.shape[1] != self.latent_dim:
+            raise ValueError(f"z must have shape (B, {self.latent_dim}); got {tuple(z.shape)}")
+        return check_labels(labels, self.num_classes, z.shape[0])
+
+    def forward(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
+        """Generate images (B, channels, resolution, resolution) from latents z (B, latent_dim)."""
+        raise NotImplementedError
+
+
+class Critic(nn.Module):
+    """Base class of critics: maps images (and class labels) to raw scores, one per sample.
+
+    Critics never use batch norm, so each score depends only on its own sample; this keeps the
+    per-sample gradient penalty valid and lets real, fake and interpolated images share a batch.
+    """
+
+    def __init__(self, *, resolution: int, channels: int, num_classes: int) -> None:
+        super().__init__()
+        check_choice("resolution", resolution, RESOLUTIONS)
+        check_choice("channels", channels, CHANNELS)
+        if not isinstance(num_classes, int) or num_classes < 0:
+            raise ValueError(f"num_classes must be an integer >= 0; got {num_classes!r}")
+        self.resolution = resolution
+        self.channels = channels
+        self.num_classes = num_classes
+
+    def forward(self, x: Tensor, labels: Tensor | None = None) -> Tensor:
+        """Score images x (B, channels, H, W); returns (B,) raw scores (no sigmoid)."""
+        raise NotImplementedError
+
+
+def check_labels(labels: Tensor | None, num_classes: int, batch: int) -> Tensor | None:
+    """Return `labels` if the model is conditional (they are then required), else None.
+
+    Only the shape is checked: a range check would force a device sync on every step.
+    """
+    if num_classes == 0:
+        return None
+    if labels is None:
+        raise ValueError(f"labels are required: this model is conditioned on {num_classes} classes")
+    if labels.shape != (batch,):
+        raise ValueError(f"labels must have shape ({batch},); got {tuple(labels.shape)}")
+    return labels
+
+
+class ConditionalBatchNorm2d(nn.Module):
+    """BatchNorm2d whose scale and shift are looked up per class.
+
+    With `num_classes == 0` it is a plain affine BatchNorm2d and labels are ignored. Otherwise the
+    normalisation has no affine part and each class has its own gamma (init 1) and beta (init 0),
+    so at initialisation all classes behave the same and training pulls them apart.
+    """
+
+    def __init__(self, num_features: int, num_classes: int = 0) -> None:
+        super().__init__()
+        self.num_classes = num_classes
+        self.bn = nn.BatchNorm2d(num_features, affine=num_classes == 0)
+        if num_classes > 0:
+            self.gamma = nn.Embedding(num_classes, num_features)
+            self.beta = nn.Embedding(num_classes, num_features)
+            nn.init.ones_(self.gamma.weight)
+            nn.init.zeros_(self.beta.weight)
+
+    def forward(self, x: Tensor, labels: Tensor | None = None) -> Tensor:
+        """Normalise x (B, C, H, W); scale and shift per class of labels (B,) if conditional."""
+        out = self.bn(x)
+        if self.num_classes == 0:
+            return out
+        if labels is None:
+            raise ValueError("labels are required by a conditional batch norm")
+        # (B,) -> (B, C) -> (B, C, 1, 1) to broadcast over H, W.
+        gamma = self.gamma(labels)[:, :, None, None]
+        beta = self.beta(labels)[:, :, None, None]
+        return out * gamma + beta
+
+
+def critic_norm(kind: str, channels: int) -> nn.Module:
+    """Normalisation layer for a critic: "none" (identity) or "layernorm".
+
+    "layernorm" is GroupNorm with one group: it normalises over (C, H, W) of each sample alone.
+    Batch norm is never offered, since it would mix samples and break the per-sample penalty.
+    """
+    check_choice("norm", kind, CRITIC_NORMS)
+    if kind == "layernorm":
+        return nn.GroupNorm(1, channels)
+    return nn.Identity()
+
+
+class ProjectionHead(nn.Module):
+    """Critic output layer with projection conditioning (Miyato & Koyama 2018).
+
+    score = linear(h) + sum(embed(labels) * h, dim=1); with `num_classes == 0` just linear(h).
+    Weights are Xavier-uniform and the bias zero, as in the projection discriminator's code.
+    """
+
+    def __init__(self, in_features: int, num_classes: int = 0) -> None:
+        super().__init__()
+        self.num_classes = num_classes
+        self.linear = nn.Linear(in_features, 1)
+        nn.init.xavier_uniform_(self.linear.weight)
+        nn.init.zeros_(self.linear.bias)
+        if num_classes > 0:
+            self.embed = nn.Embedding(num_classes, in_features)
+            nn.init.xavier_uniform_(self.embed.weight)
+
+    def forward(self, h: Tensor, labels: Tensor | None = None) -> Tensor:
+        """Score pooled or flattened features h (B, F); returns (B,)."""
+        labels = check_labels(labels, self.num_classes, h.shape[0])
+        out = self.linear(h).squeeze(1)  # (B, 1) -> (B,)
+        if labels is not None:
+            out = out + torch.sum(self.embed(labels) * h, dim=1)
+        return out

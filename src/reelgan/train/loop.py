@@ -1,0 +1,341 @@
+"""The training loop: critic phases, the generator phase, EMA, logging, samples and checkpoints.
+
+One `Trainer.step()` is one generator step: `n_critic` critic phases (each on a fresh real batch), one
+generator phase, then the EMA update. Everything random comes from RNGs that the checkpoint saves, so a run
+stopped at step k and resumed ends bit-for-bit where an uninterrupted run would (on the CPU).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import random
+import signal
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+import torch
+
+from .. import __version__
+from ..config import RunConfig
+from ..data import build_dataset, build_loader
+from ..errors import ReelganError
+from ..generator import export_generator, generator_spec, weights_hash
+from ..losses import GANLoss
+from ..media import make_grid, save_png
+from ..nets import build_critic, build_generator
+from ..provenance import make_record
+from .checkpoint import capture_rng_state, load_checkpoint, restore_rng_state, save_checkpoint
+from .ema import ema_decay_at, update_ema
+from .progress import TrainingProgress
+from .rundir import truncate_jsonl, write_json
+
+log = logging.getLogger("reelgan")
+FIXED_LATENT_SEED = 1234  # the sample grids' latents: fixed so progress is visible from grid to grid
+
+
+def pick_device(name: str) -> torch.device:
+    """`auto` picks CUDA, then MPS, then the CPU; an unavailable device is a ReelganError."""
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ReelganError("--device cuda but no CUDA GPU is visible; use --device cpu or auto")
+    if name == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        raise ReelganError("--device mps but MPS is not available; use --device cpu or auto")
+    return torch.device(name)
+
+
+def seed_everything(seed: int) -> None:
+    """Seed torch (all devices), NumPy's global RNG and Python's."""
+    torch.manual_seed(seed)
+    np.random.seed(seed)
+    random.seed(seed)
+
+
+@dataclass
+class TrainResult:
+    """What a call to `train` did."""
+
+    run_dir: Path
+    step: int
+    status: str  # "finished", "interrupted" or "time-limit"
+
+
+class Trainer:
+    """Owns the networks, optimisers, loss, data stream and run folder of one training run."""
+
+    def __init__(self, config: RunConfig, run_dir: Path, resume: dict[str, Any] | None = None) -> None:
+        self.config, self.run_dir = config, Path(run_dir)
+        tc = config.train
+        self.device = pick_device(tc.device)
+        seed_everything(tc.seed)
+        self.dataset = build_dataset(config.data)
+        self.class_names: list[str] = list(getattr(self.dataset, "class_names", []))
+        self._build_networks()
+        autocast = (torch.autocast(self.device.type, dtype=torch.bfloat16) if tc.precision == "bf16" else None)
+        self.loss = GANLoss(config.loss, self.G, self.D, autocast)
+        self.step_count, self.critic_steps, self.batches_consumed, self.elapsed_s = 0, 0, 0, 0.0
+        self.fixed_z, self.fixed_labels = self._fixed_latents()
+        if resume is not None:
+            self._load_state(resume)
+        self.stream = self._real_batches()
+        self.stop_signal: int | None = None
+        self.nonfinite = torch.zeros((), dtype=torch.bool, device=self.device)
+
+    def _build_networks(self) -> None:
+        data, net, tc = self.config.data, self.config.net, self.config.train
+        num_classes = len(self.class_names)
+        self.G = build_generator(net.arch, resolution=data.resolution, channels=data.channels,
+                                 latent_dim=net.latent_dim, width=net.g_width, max_width=net.max_width,
+                                 num_classes=num_classes).to(self.device)
+        self.D = build_critic(net.arch, resolution=data.resolution, channels=data.channels, width=net.d_width,
+                              max_width=net.max_width, num_classes=num_classes,
+                              norm=net.critic_norm).to(self.device)
+        if tc.channels_last:
+            self.G, self.D = (m.to(memory_format=torch.channels_last) for m in (self.G, self.D))
+        self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
+        betas = (tc.beta1, tc.beta2)
+        self.opt_G = torch.optim.Adam(self.G.parameters(), lr=tc.lr_g, betas=betas)
+        self.opt_D = torch.optim.Adam(self.D.parameters(), lr=tc.lr_d, betas=betas)
+        if num_classes:
+            counts = torch.bincount(self.dataset.labels, minlength=num_classes).float()
+            self.class_weights = counts / counts.sum()  # generator labels follow the data's class mix
+
+    def _fixed_latents(self) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Latents (and labels) of the sample grids, from their own RNG so they draw nothing from training's."""
+        generator = torch.Generator().manual_seed(FIXED_LATENT_SEED)
+        n = self.config.train.grid_size
+        z = torch.randn(n, self.config.net.latent_dim, generator=generator)
+        labels = torch.arange(n) % len(self.class_names) if self.class_names else None
+        return z, labels
+
+    def _real_batches(self) -> Iterator[tuple[torch.Tensor, torch.Tensor | None]]:
+        """Endless real batches on the device, resuming at `batches_consumed`."""
+        loader = build_loader(self.dataset, self.config.train.batch, self.config.train.seed,
+                              self.batches_consumed, self.config.train.workers, self.device.type == "cuda")
+        memory_format = torch.channels_last if self.config.train.channels_last else torch.contiguous_format
+        for images, labels in loader:
+            self.batches_consumed += 1
+            images = images.to(self.device, non_blocking=True, memory_format=memory_format)
+            yield images, (labels.to(self.device) if self.class_names else None)
+
+    def _generator_labels(self, n: int) -> torch.Tensor | None:
+        if not self.class_names:
+            return None
+        return torch.multinomial(self.class_weights, n, replacement=True).to(self.device)
+
+    def _set_learning_rates(self) -> None:
+        tc = self.config.train
+        scale = 1.0 - self.step_count / tc.steps if tc.lr_decay else 1.0
+        for optimiser, lr in ((self.opt_G, tc.lr_g), (self.opt_D, tc.lr_d)):
+            for group in optimiser.param_groups:
+                group["lr"] = lr * scale
+
+    def step(self) -> dict[str, torch.Tensor]:
+        """One generator step: n_critic critic phases, one generator phase, the EMA update."""
+        tc, lc = self.config.train, self.config.loss
+        self._set_learning_rates()
+        stats: dict[str, torch.Tensor] = {}
+        self.G.requires_grad_(False)
+        self.D.requires_grad_(True)
+        for _ in range(tc.n_critic):
+            real, labels = next(self.stream)
+            z = torch.randn(real.size(0), self.config.net.latent_dim, device=self.device)
+            apply_r1 = lc.kind == "ns-r1" and lc.r1_gamma > 0 and self.critic_steps % lc.r1_interval == 0
+            result = self.loss.critic_phase(real, labels, z, apply_r1=apply_r1)
+            self._optimise(self.opt_D, result.loss)
+            self.critic_steps += 1
+            stats.update(result.stats)
+        self.G.requires_grad_(True)
+        self.D.requires_grad_(False)
+        z = torch.randn(tc.generator_batch, self.config.net.latent_dim, device=self.device)
+        result = self.loss.generator_phase(z, self._generator_labels(tc.generator_batch))
+        self._optimise(self.opt_G, result.loss)
+        stats.update(result.stats)
+        update_ema(self.G_ema, self.G, ema_decay_at(self.step_count, tc.ema_decay))
+        self.step_count += 1
+        return stats
+
+    def _optimise(self, optimiser: torch.optim.Optimizer, loss: torch.Tensor) -> None:
+        optimiser.zero_grad(set_to_none=True)
+        loss.backward()
+        optimiser.step()
+        self.nonfinite |= ~torch.isfinite(loss.detach())
+
+    def check_finite(self) -> None:
+        """Stop with a clear message if any loss since the last check was NaN or infinite."""
+        if bool(self.nonfinite):
+            saved = self.run_dir / "checkpoints" / "latest.pt"
+            kept = f"the last good checkpoint is {saved}" if saved.is_file() else "no checkpoint was saved"
+            raise ReelganError(
+                f"a loss became NaN or infinite by step {self.step_count}; training stopped and {kept}. "
+                "Lower the learning rates (--lr) or use --loss wgan-gp, then resume or start again"
+            )
+
+    # ---- state --------------------------------------------------------------------------------------------
+
+    def state_dict(self) -> dict[str, Any]:
+        """The full training state as tensors and plain data."""
+        return {
+            "config": self.config.to_dict(), "reelgan_version": __version__, "step": self.step_count,
+            "critic_steps": self.critic_steps, "batches_consumed": self.batches_consumed,
+            "elapsed_s": self.elapsed_s, "class_names": self.class_names,
+            "G": self.G.state_dict(), "D": self.D.state_dict(), "G_ema": self.G_ema.state_dict(),
+            "opt_G": self.opt_G.state_dict(), "opt_D": self.opt_D.state_dict(),
+            "augment": self.loss.augment.state_dict(), "rng": capture_rng_state(),
+        }
+
+    def _load_state(self, state: dict[str, Any]) -> None:
+        if state["class_names"] != self.class_names:
+            raise ReelganError("the dataset's classes differ from the checkpoint's; resume with the same data")
+        for name in ("G", "D", "G_ema", "opt_G", "opt_D"):
+            getattr(self, name).load_state_dict(state[name])
+        self.step_count, self.critic_steps = state["step"], state["critic_steps"]
+        self.batches_consumed, self.elapsed_s = state["batches_consumed"], state["elapsed_s"]
+        restore_rng_state(state["rng"])
+
+    def save_checkpoint(self) -> Path:
+        """Write checkpoints/latest.pt atomically (after checking that the weights are still finite)."""
+        self.check_finite()
+        path = self.run_dir / "checkpoints" / "latest.pt"
+        save_checkpoint(self.state_dict(), path)
+        return path
+
+    def write_samples(self) -> Path:
+        """A grid of G_ema on the fixed latents, as samples/<step>.png with AI-generation metadata."""
+        with torch.no_grad():
+            labels = None if self.fixed_labels is None else self.fixed_labels.to(self.device)
+            images = self.G_ema(self.fixed_z.to(self.device), labels).float().cpu()  # (N, C, H, W)
+        path = self.run_dir / "samples" / f"{self.step_count:06d}.png"
+        path.parent.mkdir(exist_ok=True)
+        record = make_record(generator_hash=weights_hash(self.G_ema), seed=FIXED_LATENT_SEED,
+                             step=self.step_count, run=self.run_dir.name)
+        save_png(path, make_grid(images), record)
+        return path
+
+    def export(self) -> Path:
+        """The shareable generator: generator.safetensors + generator.json in the run folder."""
+        spec = generator_spec(self.config.to_dict(), self.class_names, self.step_count)
+        return export_generator(self.G_ema, spec, self.run_dir)
+
+    # ---- the loop -----------------------------------------------------------------------------------------
+
+    def run(self, show_progress: bool = True) -> TrainResult:
+        """Train to `config.train.steps`, a time limit, or a SIGINT/SIGTERM; checkpoint and export at the end."""
+        tc = self.config.train
+        truncate_jsonl(self.run_dir / "stats.jsonl", self.step_count)
+        status = "finished"
+        previous = self._install_signal_handlers()
+        started, window_start, window_steps = time.perf_counter(), time.perf_counter(), 0
+        base_elapsed = self.elapsed_s
+        sums: dict[str, torch.Tensor] = {}
+        try:
+            with TrainingProgress(tc.steps, self.step_count, enabled=show_progress) as progress:
+                while self.step_count < tc.steps:
+                    for key, value in self.step().items():
+                        sums[key] = sums.get(key, 0) + value.float()
+                    window_steps += 1
+                    self.elapsed_s = base_elapsed + time.perf_counter() - started
+                    if self.step_count % tc.log_every == 0 or self.step_count == tc.steps:
+                        now = time.perf_counter()
+                        row = self._log_row(sums, window_steps, now - window_start)
+                        progress.update(self.step_count, row)
+                        sums, window_start, window_steps = {}, now, 0
+                    else:
+                        progress.update(self.step_count)
+                    self._periodic_outputs()
+                    if self.stop_signal is not None:
+                        status = "interrupted"
+                        break
+                    if tc.max_minutes and time.perf_counter() - started >= tc.max_minutes * 60:  # this session's time
+                        status = "time-limit"
+                        break
+        finally:
+            self._restore_signal_handlers(previous)
+        self.save_checkpoint()
+        self.write_samples()
+        self.export()  # the shareable generator always matches the latest checkpoint
+        return TrainResult(self.run_dir, self.step_count, status)
+
+    def _periodic_outputs(self) -> None:
+        tc = self.config.train
+        if tc.sample_every and self.step_count % tc.sample_every == 0:
+            self.write_samples()
+        if tc.checkpoint_every and self.step_count % tc.checkpoint_every == 0:
+            self.save_checkpoint()
+
+    def _log_row(self, sums: dict[str, torch.Tensor], steps: int, seconds: float) -> dict[str, float]:
+        """Append one line to stats.jsonl: step, mean losses since the last line, speed, learning rate."""
+        self.check_finite()
+        tc = self.config.train
+        row: dict[str, float] = {
+            "step": self.step_count, "kimg": self.batches_consumed * tc.batch / 1000,
+            "time_s": round(self.elapsed_s, 3), "steps_per_s": round(steps / max(seconds, 1e-9), 4),
+            "lr_g": self.opt_G.param_groups[0]["lr"], "lr_d": self.opt_D.param_groups[0]["lr"],
+        }
+        row.update({key: round(float(value) / steps, 6) for key, value in sums.items()})
+        with (self.run_dir / "stats.jsonl").open("a") as handle:
+            handle.write(json.dumps(row) + "\n")
+        return row
+
+    def _install_signal_handlers(self) -> dict[int, Any]:
+        """SIGINT/SIGTERM ask the loop to stop after the current step; it then saves and returns."""
+        previous: dict[int, Any] = {}
+
+        def request_stop(signum: int, frame: Any) -> None:
+            if self.stop_signal is not None:  # a second Ctrl-C: stop now, the last checkpoint stays
+                raise KeyboardInterrupt
+            self.stop_signal = signum
+            log.warning("stopping after this step: saving a checkpoint (press Ctrl-C again to abort)")
+
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            try:
+                previous[signum] = signal.signal(signum, request_stop)
+            except ValueError:  # not the main thread: signals stay with the caller
+                pass
+        return previous
+
+    @staticmethod
+    def _restore_signal_handlers(previous: dict[int, Any]) -> None:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def train(config: RunConfig, resume: str | Path | None = None, show_progress: bool = True) -> TrainResult:
+    """Train a GAN as `config` says, in a new numbered run folder, or continue the run folder `resume`.
+
+    >>> from reelgan.config import build_config
+    >>> result = reelgan.train(build_config(overrides={"train": {"steps": 100}}))  # doctest: +SKIP
+    """
+    from .rundir import create_run_dir
+
+    if resume is not None:
+        run_dir = Path(resume)
+        state = load_checkpoint(run_dir / "checkpoints" / "latest.pt")
+        trainer = Trainer(config, run_dir, resume=state)
+    else:
+        trainer_config = config
+        run_dir = create_run_dir(config.train.out, config.run_name())
+        try:
+            write_json(run_dir / "config.json", trainer_config.to_dict())
+            trainer = Trainer(trainer_config, run_dir)
+        except BaseException:
+            _remove_if_empty_run(run_dir)
+            raise
+    return trainer.run(show_progress=show_progress)
+
+
+def _remove_if_empty_run(run_dir: Path) -> None:
+    """A run that failed before its first step leaves no folder behind (only config.json was written)."""
+    if all(p.name == "config.json" for p in run_dir.iterdir()):
+        for p in run_dir.iterdir():
+            p.unlink()
+        run_dir.rmdir()
