@@ -1,0 +1,60 @@
+import pytest
+
+from reelgan.config import PRESETS, RunConfig, build_config, load_toml
+from reelgan.errors import ReelganError
+
+
+def test_defaults_round_trip_through_plain_data():
+    config = build_config()
+    assert RunConfig.from_dict(config.to_dict()) == config
+
+
+def test_paper_preset_has_the_papers_settings():
+    config = build_config("paper")
+    assert (config.loss.kind, config.loss.gp_weight) == ("wgan-gp", 10.0)
+    assert (config.train.n_critic, config.train.lr_g, config.train.lr_d) == (5, 1e-4, 1e-4)
+    assert (config.train.beta1, config.train.beta2) == (0.0, 0.9)
+
+
+def test_overrides_beat_toml_which_beats_preset(tmp_path):
+    toml = tmp_path / "run.toml"
+    toml.write_text('[train]\nn_critic = 3\nsteps = 10\n[data]\nresolution = 64\n')
+    config = build_config("paper", load_toml(toml), {"train": {"steps": 20}})
+    assert config.train.n_critic == 3 and config.train.steps == 20 and config.data.resolution == 64
+    assert config.train.lr_g == PRESETS["paper"]["train"]["lr_g"]
+
+
+@pytest.mark.parametrize("section, values, message", [
+    ("data", {"resolution": 48}, "power of two"),
+    ("data", {"resolution": 512}, "power of two"),
+    ("data", {"channels": 2}, "channels must be one of 1, 3, 4"),
+    ("net", {"arch": "stylegan"}, "net must be one of dcgan, resnet"),
+    ("loss", {"kind": "wasserstein"}, "loss must be one of wgan-gp, hinge, ns-r1"),
+    ("loss", {"augment": "rotate"}, "augment must be one of"),
+    ("train", {"steps": 0}, "steps must be a whole number >= 1"),
+    ("train", {"batch": -1}, "batch must be a whole number >= 1"),
+    ("train", {"lr_g": 0}, "greater than 0"),
+    ("train", {"beta2": 1.5}, "in [0, 1)"),
+    ("train", {"device": "tpu"}, "device must be one of"),
+])
+def test_bad_values_name_the_field_and_the_allowed_values(section, values, message):
+    with pytest.raises(ReelganError, match=message.replace("(", r"\(").replace("[", r"\[").replace(")", r"\)")):
+        build_config(overrides={section: values})
+
+
+def test_unknown_keys_and_sections_are_errors(tmp_path):
+    with pytest.raises(ReelganError, match="unknown key"):
+        build_config(overrides={"train": {"stepz": 3}})
+    toml = tmp_path / "bad.toml"
+    toml.write_text("[model]\nx = 1\n")
+    with pytest.raises(ReelganError, match="unknown config section"):
+        load_toml(toml)
+
+
+def test_bad_toml_is_a_clear_error(tmp_path):
+    toml = tmp_path / "broken.toml"
+    toml.write_text("[train\nsteps = ")
+    with pytest.raises(ReelganError, match="not valid TOML"):
+        load_toml(toml)
+    with pytest.raises(ReelganError, match="not found"):
+        load_toml(tmp_path / "missing.toml")

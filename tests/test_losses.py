@@ -1,0 +1,111 @@
+import pytest
+import torch
+
+from reelgan.augment import DiffAugment
+from reelgan.config import LossConfig
+from reelgan.losses import (
+    GANLoss, gradient_penalty, hinge_critic_loss, nonsaturating_critic_loss, nonsaturating_generator_loss,
+    r1_penalty, wasserstein_critic_loss, wasserstein_generator_loss,
+)
+
+
+class LinearCritic(torch.nn.Module):
+    """D(x) = <w, x>: its input gradient is w everywhere, so penalties have closed forms."""
+
+    def __init__(self, weight: torch.Tensor):
+        super().__init__()
+        self.weight = torch.nn.Parameter(weight)
+        self.calls = 0
+
+    def forward(self, x, labels=None):
+        self.calls += 1
+        return (x.flatten(1) * self.weight.flatten()).sum(dim=1)
+
+
+class ConstantGenerator(torch.nn.Module):
+    def __init__(self, image):
+        super().__init__()
+        self.image = torch.nn.Parameter(image)
+
+    def forward(self, z, labels=None):
+        return self.image.expand(z.size(0), *self.image.shape) + 0 * z.sum()
+
+
+def test_loss_functions_on_known_scores():
+    real, fake = torch.tensor([2.0, 0.0]), torch.tensor([-0.5, 1.5])
+    assert wasserstein_critic_loss(real, fake) == pytest.approx(0.5 - 1.0)
+    assert hinge_critic_loss(real, fake) == pytest.approx((0 + 1) / 2 + (0.5 + 2.5) / 2)
+    expected_ns = torch.nn.functional.softplus(-real).mean() + torch.nn.functional.softplus(fake).mean()
+    assert nonsaturating_critic_loss(real, fake) == pytest.approx(float(expected_ns))
+    assert wasserstein_generator_loss(fake) == pytest.approx(-0.5)
+    assert nonsaturating_generator_loss(fake) == pytest.approx(float(torch.nn.functional.softplus(-fake).mean()))
+
+
+@pytest.mark.parametrize("norm", [0.5, 1.0, 3.0])
+def test_gradient_penalty_and_r1_match_closed_forms(norm):
+    weight = torch.randn(1, 4, 4)
+    weight = weight / weight.norm() * norm
+    critic = LinearCritic(weight)
+    x = torch.randn(5, 1, 4, 4, requires_grad=True)
+    assert gradient_penalty(x, critic(x)).item() == pytest.approx((norm - 1) ** 2, abs=1e-5)
+    assert r1_penalty(x, critic(x)).item() == pytest.approx(norm ** 2, rel=1e-5)
+
+
+def test_gradient_penalty_is_per_sample():
+    """Two samples with gradient norms 0 and 2: mean of (0-1)^2 and (2-1)^2 is 1, not (norm of batch - 1)^2."""
+    x = torch.zeros(2, 1, requires_grad=True)
+    scores = torch.stack([x[0, 0] * 0.0, x[1, 0] * 2.0])
+    assert gradient_penalty(x, scores).item() == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("kind, expected_calls", [("wgan-gp", 2), ("hinge", 1), ("ns-r1", 1)])
+def test_critic_phase_runs_each_network_pass_once(kind, expected_calls):
+    critic = LinearCritic(torch.randn(1, 4, 4))
+    loss = GANLoss(LossConfig(kind=kind), ConstantGenerator(torch.zeros(1, 4, 4)), critic)
+    result = loss.critic_phase(torch.randn(3, 1, 4, 4), None, torch.randn(3, 2), apply_r1=kind == "ns-r1")
+    assert critic.calls == expected_calls  # real+fake jointly; WGAN-GP adds the interpolates; R1 reuses reals
+    result.loss.backward()
+    assert critic.weight.grad is not None and torch.isfinite(result.loss)
+    if kind == "ns-r1":
+        assert result.stats["r1"].item() == pytest.approx(critic.weight.detach().square().sum().item(), rel=1e-5)
+
+
+def test_wgan_gp_critic_loss_adds_lambda_times_penalty():
+    weight = torch.full((1, 2, 2), 1.0)  # gradient norm 2 -> penalty (2 - 1)^2 = 1
+    critic = LinearCritic(weight)
+    config = LossConfig(kind="wgan-gp", gp_weight=10.0, drift=0.0)
+    real = torch.ones(4, 1, 2, 2)
+    loss = GANLoss(config, ConstantGenerator(torch.zeros(1, 2, 2)), critic)
+    result = loss.critic_phase(real, None, torch.randn(4, 2))
+    assert result.stats["gp"].item() == pytest.approx(1.0)
+    assert result.loss.item() == pytest.approx((0.0 - 4.0) + 10.0 * 1.0)
+
+
+def test_generator_phase_moves_the_generator_against_the_critic():
+    critic = LinearCritic(torch.ones(1, 2, 2))
+    G = ConstantGenerator(torch.zeros(1, 2, 2))
+    GANLoss(LossConfig(kind="hinge"), G, critic).generator_phase(torch.randn(4, 2), None).loss.backward()
+    assert (G.image.grad < 0).all()  # descending raises D(G(z))
+
+
+@pytest.mark.parametrize("ops", [["translation"], ["cutout"], ["color"], ["translation", "cutout", "color"]])
+@pytest.mark.parametrize("channels", [1, 3, 4])
+def test_diffaugment_keeps_shape_and_passes_gradients(ops, channels):
+    x = torch.randn(6, channels, 16, 16, requires_grad=True)
+    torch.manual_seed(0)
+    y = DiffAugment(ops)(x)
+    assert y.shape == x.shape and not torch.equal(y, x)
+    y.sum().backward()
+    assert x.grad is not None and x.grad.abs().sum() > 0
+    torch.manual_seed(0)
+    assert torch.equal(DiffAugment(ops)(x), y)  # randomness comes from the (saved) global RNG
+
+
+def test_diffaugment_colour_leaves_alpha_alone():
+    x = torch.rand(4, 4, 8, 8) * 2 - 1
+    assert torch.equal(DiffAugment(["color"])(x)[:, 3], x[:, 3])
+
+
+def test_empty_policy_is_identity():
+    x = torch.randn(2, 1, 8, 8)
+    assert DiffAugment([])(x) is x

@@ -1,0 +1,184 @@
+import json
+import os
+import signal
+
+import pytest
+import torch
+
+from reelgan.errors import ReelganError
+from reelgan.generator import load_generator
+from reelgan.losses import GANLoss, PhaseResult
+from reelgan.train import Trainer, load_checkpoint, train
+from reelgan.train.checkpoint import save_checkpoint
+
+
+def run(config, **kwargs):
+    return train(config, show_progress=False, **kwargs)
+
+
+@pytest.mark.parametrize("arch", ["dcgan", "resnet"])
+@pytest.mark.parametrize("loss", ["wgan-gp", "hinge", "ns-r1"])
+@pytest.mark.parametrize("channels", [1, 3, 4])
+def test_every_network_loss_and_channel_count_trains(tiny_config, arch, loss, channels):
+    config = tiny_config(net={"arch": arch}, loss={"kind": loss, "r1_interval": 2},
+                         data={"channels": channels}, train={"steps": 2})
+    result = run(config)
+    state = load_checkpoint(result.run_dir / "checkpoints" / "latest.pt")
+    assert result.status == "finished" and state["step"] == 2 and state["critic_steps"] == 4
+    assert all(torch.isfinite(t).all() for t in state["G"].values() if t.is_floating_point())
+    images = load_generator(result.run_dir).sample(3, seed=1)
+    assert images.shape == (3, channels, 16, 16)
+
+
+def test_conditional_training_on_class_folders(tiny_config, image_folder):
+    config = tiny_config(data={"source": str(image_folder), "channels": 3, "cond": True},
+                         loss={"augment": "translation,cutout,color"})
+    result = run(config)
+    G = load_generator(result.run_dir)
+    assert G.class_names == ["cats", "dogs"]
+    cats, dogs = G.sample(2, seed=0, class_name="cats"), G.sample(2, seed=0, class_name="dogs")
+    assert not torch.equal(cats, dogs)
+
+
+def test_run_folder_layout(tiny_config):
+    result = run(tiny_config())
+    folder = result.run_dir
+    assert folder.name == "00001-logograms-wgan-gp-16"
+    assert json.loads((folder / "config.json").read_text())["data"]["resolution"] == 16
+    rows = [json.loads(line) for line in (folder / "stats.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in rows] == [2, 4]
+    assert {"loss_D", "loss_G", "gp", "steps_per_s", "lr_g"} <= set(rows[0])
+    assert sorted(p.name for p in (folder / "samples").iterdir()) == ["000002.png", "000004.png"]
+    assert (folder / "generator.safetensors").is_file() and (folder / "generator.json").is_file()
+
+
+def test_new_runs_never_overwrite_old_ones(tiny_config):
+    first, second = run(tiny_config()), run(tiny_config())
+    assert first.run_dir != second.run_dir
+    assert second.run_dir.name.startswith("00002-")
+    assert (first.run_dir / "checkpoints" / "latest.pt").is_file()
+
+
+def test_a_run_that_fails_before_training_leaves_no_folder(tiny_config, tmp_path):
+    with pytest.raises(ReelganError, match="does not exist"):
+        run(tiny_config(data={"source": str(tmp_path / "nowhere")}))
+    assert not any((tmp_path / "runs").iterdir())
+
+
+def all_tensors(state):
+    """Every tensor of a checkpoint, flattened to name -> tensor."""
+    out = {}
+    def walk(prefix, value):
+        if isinstance(value, torch.Tensor):
+            out[prefix] = value
+        elif isinstance(value, dict):
+            for k, v in value.items():
+                walk(f"{prefix}.{k}", v)
+        elif isinstance(value, (list, tuple)):
+            for i, v in enumerate(value):
+                walk(f"{prefix}.{i}", v)
+    walk("", state)
+    return out
+
+
+@pytest.mark.parametrize("sections", [
+    {"loss": {"kind": "wgan-gp", "augment": "translation,cutout,color"}},
+    {"loss": {"kind": "ns-r1", "r1_interval": 3}, "train": {"g_batch": 6, "ema_decay": 0.9}},
+    {"net": {"arch": "resnet"}, "loss": {"kind": "hinge"}, "train": {"lr_decay": False}},
+])
+def test_stopped_and_resumed_run_ends_with_the_same_weights(tiny_config, tmp_path, sections):
+    def config(steps, out):
+        train_section = {**sections.get("train", {}), "steps": steps, "out": str(tmp_path / out)}
+        return tiny_config(**{**sections, "train": train_section})
+
+    straight = run(config(6, "straight"))
+    stopped = run(config(3, "stopped"))
+    resumed = run(config(6, "stopped"), resume=stopped.run_dir)
+    assert resumed.run_dir == stopped.run_dir and resumed.step == 6
+    a = all_tensors(load_checkpoint(straight.run_dir / "checkpoints" / "latest.pt"))
+    b = all_tensors(load_checkpoint(resumed.run_dir / "checkpoints" / "latest.pt"))
+    assert a.keys() == b.keys()
+    different = [k for k in a if not torch.equal(a[k], b[k])]
+    assert different == []
+    steps = [json.loads(line)["step"] for line in (stopped.run_dir / "stats.jsonl").read_text().splitlines()]
+    assert steps == [2, 3, 4, 6]  # the stopped run logged its last step; the resumed one goes on
+
+
+def test_checkpoint_write_is_atomic(tmp_path, monkeypatch):
+    path = tmp_path / "latest.pt"
+    save_checkpoint({"step": 1, "w": torch.ones(3)}, path)
+
+    def broken_save(obj, handle):
+        handle.write(b"half a checkpoint")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(torch, "save", broken_save)
+    with pytest.raises(OSError):
+        save_checkpoint({"step": 2, "w": torch.zeros(3)}, path)
+    assert load_checkpoint(path)["step"] == 1
+    assert [p.name for p in tmp_path.iterdir()] == ["latest.pt"]  # no temp file left behind
+
+
+def test_corrupt_checkpoint_is_a_clear_error(tmp_path):
+    path = tmp_path / "latest.pt"
+    path.write_bytes(b"not a checkpoint")
+    with pytest.raises(ReelganError, match="cannot be read"):
+        load_checkpoint(path)
+
+
+def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(tiny_config, monkeypatch):
+    real_phase = GANLoss.generator_phase
+    calls = {"n": 0}
+
+    def phase_going_nan(self, z, labels):
+        calls["n"] += 1
+        result = real_phase(self, z, labels)
+        if calls["n"] >= 3:  # step 3 onwards
+            return PhaseResult(result.loss * float("nan"), result.stats)
+        return result
+
+    monkeypatch.setattr(GANLoss, "generator_phase", phase_going_nan)
+    config = tiny_config(train={"steps": 8})
+    with pytest.raises(ReelganError, match="NaN or infinite") as info:
+        run(config)
+    assert "last good checkpoint" in str(info.value)
+    run_dir = next((config.train.out and __import__("pathlib").Path(config.train.out)).iterdir())
+    state = load_checkpoint(run_dir / "checkpoints" / "latest.pt")
+    assert state["step"] == 2
+    assert all(torch.isfinite(t).all() for t in state["G"].values() if t.is_floating_point())
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_signal_saves_a_checkpoint_then_stops(tiny_config, monkeypatch, signum):
+    real_step = Trainer.step
+
+    def step_then_signal(self):
+        stats = real_step(self)
+        if self.step_count == 3:
+            os.kill(os.getpid(), signum)
+        return stats
+
+    monkeypatch.setattr(Trainer, "step", step_then_signal)
+    result = run(tiny_config(train={"steps": 50, "checkpoint_every": 0}))
+    assert result.status == "interrupted" and result.step == 3
+    assert load_checkpoint(result.run_dir / "checkpoints" / "latest.pt")["step"] == 3
+    assert signal.getsignal(signum) is not None  # handlers were restored
+
+
+def test_time_limit_stops_with_a_checkpoint(tiny_config):
+    result = run(tiny_config(train={"steps": 10_000, "max_minutes": 1e-6}))
+    assert result.status == "time-limit" and result.step == 1
+    assert load_checkpoint(result.run_dir / "checkpoints" / "latest.pt")["step"] == 1
+
+
+def test_bf16_autocast_and_channels_last_run_on_cpu(tiny_config):
+    result = run(tiny_config(train={"precision": "bf16", "channels_last": True, "steps": 2}))
+    assert result.status == "finished"
+
+
+def test_ema_tracks_the_generator(tiny_config):
+    config = tiny_config(train={"ema_decay": 0.0, "steps": 2})
+    result = run(config)
+    state = load_checkpoint(result.run_dir / "checkpoints" / "latest.pt")
+    for name, tensor in state["G"].items():
+        assert torch.equal(tensor, state["G_ema"][name])  # decay 0: the average is the latest weights
