@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import argparse
 
-from ..config import build_config
+from ..config import build_config, merge
 from ..generator import load_generator
 from ..media import make_grid, save_png, upscale
 from ..provenance import make_record
 from ..train import train
 from .common import add_command
 from .interpolate import write_walk
+
+# The demo's data and model; the loop's own defaults are tuned for this size (see benchmarks/RESULTS.md).
+DEMO_OVERRIDES: dict = {"data": {"source": "logograms", "resolution": 32, "channels": 1}}
 
 EXAMPLES = """\
   reelgan demo                  # about 5 minutes on 2 CPU cores
@@ -32,11 +35,11 @@ def add_parser(subparsers) -> None:
 
 def run_demo(args: argparse.Namespace) -> int:
     """Train, export, then write samples.png and morph.mp4 into the run folder."""
-    config = build_config(overrides={
-        "data": {"source": "logograms", "resolution": 32, "channels": 1},
+    config = build_config(overrides=merge(DEMO_OVERRIDES, {
+        "data": {"source": "logograms"},
         "train": {"steps": args.steps, "max_minutes": args.minutes, "out": args.out, "device": args.device,
                   "name": "demo-logograms", "sample_every": 250, "checkpoint_every": 250},
-    })
+    }))
     print(f"training on built-in logograms for at most {args.minutes:g} minutes "
           f"(stop early with Ctrl-C; the run is kept)")
     result = train(config, show_progress=not args.no_progress)
