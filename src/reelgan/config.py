@@ -27,9 +27,9 @@ LOSSES = ("wgan-gp", "hinge", "ns-r1")
 CRITIC_NORMS = ("none", "layernorm")
 AUGMENTS = ("translation", "cutout", "color")
 RESOLUTIONS = (16, 32, 64, 128, 256)
+CHANNELS = (1, 3, 4)
 DEVICES = ("auto", "cpu", "cuda", "mps")
 PRECISIONS = ("fp32", "bf16")
-LABEL_SOURCES = ("folder", "alphabet", "character")
 
 
 def _check_choice(name: str, value: Any, allowed: tuple) -> None:
@@ -71,7 +71,7 @@ class DataConfig:
                 f"resolution must be a power of two from 16 to 256 ({', '.join(map(str, RESOLUTIONS))}); "
                 f"got {self.resolution!r}"
             )
-        _check_choice("channels", self.channels, (1, 3, 4))
+        _check_choice("channels", self.channels, CHANNELS)
         _check_int("data.max_images", self.max_images, minimum=0)
         _check_int("data.size", self.size, minimum=1)
         _check_int("data.seed", self.seed, minimum=0)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+from ..config import ARCHITECTURES
 from .dcgan import DCGANCritic, DCGANGenerator
 from .layers import Critic, Generator, check_choice
 from .resnet import ResNetCritic, ResNetGenerator
 
 __all__ = ["ARCHITECTURES", "Critic", "Generator", "build_critic", "build_generator"]
-
-ARCHITECTURES = ("dcgan", "resnet")
 
 _GENERATORS: dict[str, type[Generator]] = {"dcgan": DCGANGenerator, "resnet": ResNetGenerator}
 _CRITICS: dict[str, type[Critic]] = {"dcgan": DCGANCritic, "resnet": ResNetCritic}

@@ -11,9 +11,7 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor, nn
 
-RESOLUTIONS = (16, 32, 64, 128, 256)
-CHANNELS = (1, 3, 4)
-CRITIC_NORMS = ("none", "layernorm")
+from ..config import CHANNELS, CRITIC_NORMS, RESOLUTIONS  # one list of allowed values, shared with configs
 
 
 def check_choice(name: str, value: object, allowed: Sequence[object]) -> None:

@@ -1,0 +1,71 @@
+"""Wall-clock tuning runs: train for a fixed time and save the EMA generator's grid at time marks.
+
+Used to choose reelgan's CPU defaults: compare the WGAN-GP paper's preset with the defaults on the same data
+for the same wall time (grids at 2, 5 and 10 minutes by default).
+
+    python benchmarks/cpu_tuning.py --data ../shared/data/omniglot_background.zip --preset paper --tag omniglot-paper
+    python benchmarks/cpu_tuning.py --data logograms --tag logograms-default
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+from reelgan.config import build_config
+from reelgan.media import make_grid, save_png, upscale
+from reelgan.provenance import make_record
+from reelgan.train import Trainer
+from reelgan.generator import weights_hash
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", default="logograms")
+    parser.add_argument("--preset", default="default")
+    parser.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=JSON",
+                        help="extra override, e.g. train.n_critic=1 (repeatable)")
+    parser.add_argument("--marks", default="2,5,10", help="minutes at which to save a grid")
+    parser.add_argument("--tag", required=True, help="name of the output files")
+    parser.add_argument("--out", default="benchmarks/results")
+    args = parser.parse_args()
+
+    overrides: dict = {"data": {"source": args.data, "resolution": 32, "channels": 1},
+                       "train": {"steps": 10**9, "device": "cpu"}}
+    for item in args.set:
+        key, value = item.split("=", 1)
+        section, name = key.split(".")
+        overrides.setdefault(section, {})[name] = json.loads(value)
+    config = build_config(args.preset, None, overrides)
+    marks = [float(m) for m in args.marks.split(",")]
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+
+    setup_start = time.perf_counter()
+    trainer = Trainer(config, Path(tempfile.mkdtemp()))
+    setup_s = time.perf_counter() - setup_start
+    z = torch.randn(64, config.net.latent_dim, generator=torch.Generator().manual_seed(7))
+    log = {"tag": args.tag, "config": config.to_dict(), "setup_s": round(setup_s, 1), "marks": [],
+           "threads": torch.get_num_threads()}
+    start = time.perf_counter()
+    for mark in marks:
+        while time.perf_counter() - start < mark * 60:
+            trainer.step()
+        trainer.check_finite()
+        with torch.no_grad():
+            images = trainer.G_ema(z).float()
+        path = out / f"{args.tag}-{mark:g}min.png"
+        save_png(path, upscale(make_grid(images, nrow=8), 2 * 8 * 33),
+                 make_record(generator_hash=weights_hash(trainer.G_ema), seed=7, step=trainer.step_count))
+        log["marks"].append({"minutes": mark, "step": trainer.step_count, "grid": path.name})
+        print(json.dumps(log["marks"][-1]), flush=True)
+    (out / f"{args.tag}.json").write_text(json.dumps(log, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
