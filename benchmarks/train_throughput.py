@@ -23,7 +23,8 @@ from reelgan.config import build_config
 from reelgan.train import Trainer
 
 NETS = {
-    "dcgan": {"arch": "dcgan"},  # reelgan's default widths
+    "dcgan": {"arch": "dcgan"},  # reelgan's default widths (16 / 32 / max 128)
+    "dcgan-64": {"arch": "dcgan", "g_width": 64, "d_width": 64, "max_width": 256},  # classic DCGAN widths
     "resnet": {"arch": "resnet", "g_width": 128, "d_width": 128, "max_width": 128},  # the paper's CIFAR model
 }
 
@@ -33,6 +34,7 @@ def measure(net: str, args: argparse.Namespace) -> dict:
     config = build_config(overrides={
         "data": {"source": "logograms", "resolution": args.resolution, "size": 2048},
         "net": NETS[net],
+        "loss": {"kind": "wgan-gp"},
         "train": {"batch": args.batch, "n_critic": args.n_critic, "device": args.device,
                   "precision": args.precision, "channels_last": args.channels_last},
     })
@@ -63,7 +65,7 @@ def measure(net: str, args: argparse.Namespace) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--nets", default="dcgan,resnet")
+    parser.add_argument("--nets", default="dcgan,dcgan-64,resnet")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--precision", default="fp32")
     parser.add_argument("--channels-last", action="store_true")

@@ -83,9 +83,10 @@ class NetConfig:
 
     arch: str = "dcgan"        # dcgan (fast, the CPU default) or resnet (the WGAN-GP paper's CIFAR model)
     latent_dim: int = 128      # size of the latent vector z
-    g_width: int = 64          # generator channels at full resolution (doubling as it shrinks)
-    d_width: int = 64          # critic channels at full resolution (doubling as it shrinks)
-    max_width: int = 256       # cap on any layer's channels
+    # Widths tuned for a 2-core CPU at 32 px (benchmarks/RESULTS.md); on a GPU try 64 / 64 / 512.
+    g_width: int = 16          # generator channels at full resolution (doubling as it shrinks)
+    d_width: int = 32          # critic channels at full resolution (doubling as it shrinks)
+    max_width: int = 128       # cap on any layer's channels
     critic_norm: str = "none"  # none or layernorm; never batch norm (the gradient penalty is per sample)
 
     def __post_init__(self) -> None:
