@@ -155,3 +155,15 @@ def test_omniglot_zip_reads_with_alphabet_labels():
     image = dataset[0][0]
     assert image.shape == (1, 32, 32) and image.min() < 0 and image.max() > 0.9  # ink on white
     assert dataset.class_names and "/" not in dataset.class_names[0]
+
+
+def test_lazy_mode_names_a_file_that_fails_late(tmp_path, monkeypatch):
+    import reelgan.data.images as images
+
+    write_images(tmp_path, 2)
+    monkeypatch.setattr(images, "MAX_CACHE_BYTES", 0)  # force decoding on access
+    dataset = ImageDataset(tmp_path, resolution=16, channels=3)
+    assert not dataset.cached and dataset[1][0].shape == (3, 16, 16)
+    (tmp_path / "img1.png").write_bytes(b"\x89PNG\r\n\x1a\n truncated")
+    with pytest.raises(ReelganError, match="img1.png .* cannot be decoded"):
+        dataset[1]

@@ -25,6 +25,8 @@ log = logging.getLogger("reelgan")
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif")
 ARRAY_SUFFIXES = (".npy", ".npz")
+# What Pillow and zipfile raise for a damaged or non-image file.
+DECODE_ERRORS = (UnidentifiedImageError, OSError, ValueError, SyntaxError, zipfile.BadZipFile, EOFError)
 # Above this many decoded bytes the images are decoded on access instead of held in memory.
 MAX_CACHE_BYTES = 4 * 1024**3
 
@@ -237,7 +239,7 @@ class ImageDataset(torch.utils.data.Dataset):
                 if not isinstance(data, np.ndarray):
                     Image.open(io.BytesIO(data)).verify()
                 return True
-            except (UnidentifiedImageError, OSError, ValueError, SyntaxError, zipfile.BadZipFile, EOFError):
+            except DECODE_ERRORS:
                 return None
 
         with ThreadPoolExecutor(max_workers=4) as pool:
@@ -246,6 +248,16 @@ class ImageDataset(torch.utils.data.Dataset):
         images = np.stack([results[i] for i in keep]) if self.cached and keep else None  # (N, C, H, W)
         return ([sources[i] for i in keep], torch.tensor([labels[i] for i in keep], dtype=torch.long),
                 images, len(sources) - len(keep))
+
+    def _decode(self, source: ImageSource) -> np.ndarray:
+        """Decode one file on access (large sets); a file that fails now is named in a clear error."""
+        try:
+            return prepare_image(source.read(), self.resolution, self.channels)
+        except DECODE_ERRORS as exc:
+            raise ReelganError(
+                f"image {source.name} in {self.path} passed the header check but cannot be decoded ({exc}); "
+                "remove or re-save it, then resume"
+            ) from None
 
     @property
     def num_classes(self) -> int:
@@ -261,7 +273,7 @@ class ImageDataset(torch.utils.data.Dataset):
         if self.images is not None:
             array = self.images[base]
         else:
-            array = prepare_image(self.sources[base].read(), self.resolution, self.channels)
+            array = self._decode(self.sources[base])
         return array[:, :, ::-1] if index >= len(self.sources) else array
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
