@@ -68,7 +68,8 @@ def test_dry_run_prints_the_resolved_config_and_writes_nothing(tmp_path, capsys)
     (["train", "--bogus-flag"], "unrecognized arguments"),
     (["interpolate", "x", "--frames", "many"], "invalid int value"),
 ])
-def test_bad_input_is_one_line_and_exit_status_2(tmp_path, capsys, argv, message):
+def test_bad_input_is_one_line_and_exit_status_2(tmp_path, capsys, monkeypatch, argv, message):
+    monkeypatch.chdir(tmp_path)  # the default --out is ./runs: nothing may appear there
     assert main(argv) == 2
     assert message in error_line(capsys)
     assert not (tmp_path / "runs").exists()
@@ -172,3 +173,39 @@ def test_demo_trains_and_writes_grid_and_morph(tmp_path, capsys, monkeypatch):
     assert read_record(run_dir / "samples.png")["ai_generated"] is True
     assert read_video_frames(run_dir / "morph.mp4").shape[0] == 6 * 36
     assert str(run_dir) in capsys.readouterr().out
+
+
+def test_resume_with_lr_decay_refuses_a_new_step_count(tmp_path, capsys):
+    assert main(["train", *TINY, "--lr-decay", "--steps", "2", "--out", str(tmp_path / "runs")]) == 0
+    run_dir = next((tmp_path / "runs").iterdir())
+    assert main(["train", "--resume", str(run_dir), "--steps", "4", "--no-progress"]) == 2
+    assert "--lr-decay" in error_line(capsys)
+
+
+def test_resume_latest_accepts_any_spelling_of_out(tmp_path, trained_run, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["train", "--resume", "latest", "--out", "./runs/", "--steps", "3", "--no-progress"]) == 0
+    assert load_checkpoint(trained_run / "checkpoints" / "latest.pt")["step"] == 3
+
+
+def test_switches_can_be_turned_off_over_a_toml_file(tmp_path, capsys):
+    toml = tmp_path / "run.toml"
+    toml.write_text("[data]\nxflip = true\n[train]\nlr_decay = true\n")
+    assert main(["train", "--config", str(toml), "--no-xflip", "--dry-run"]) == 0
+    config = json.loads(capsys.readouterr().out)
+    assert config["data"]["xflip"] is False and config["train"]["lr_decay"] is True
+
+
+def test_generate_device_auto_and_bad_devices(tmp_path, trained_run, capsys):
+    assert main(["generate", str(trained_run), "--n", "1", "--device", "auto", "--out", str(tmp_path / "a")]) == 0
+    assert main(["generate", str(trained_run), "--device", "tpu", "--out", str(tmp_path / "b")]) == 2
+    assert "--device must be one of" in error_line(capsys)
+    assert main(["generate", str(trained_run), "--size", "0", "--out", str(tmp_path / "c")]) == 2
+    assert "--size must be at least 1" in error_line(capsys)
+
+
+def test_failed_interpolation_leaves_no_folder(tmp_path, trained_run, capsys):
+    out = tmp_path / "new" / "walk.mp4"
+    assert main(["interpolate", str(trained_run), "--frames", "0", "--out", str(out)]) == 2
+    assert "--frames must be at least 1" in error_line(capsys)
+    assert not (tmp_path / "new").exists()

@@ -145,7 +145,8 @@ def test_sampler_order_is_a_function_of_seed_and_position():
     assert [next(resumed) for _ in range(3)] == first[3:]
     epoch0 = sum(first[:2], []) + first[2][:2]
     assert sorted(epoch0) == list(range(10))  # each epoch is a permutation
-    assert first != [next(iter(ResumableBatchSampler(10, 4, seed=8))) for _ in range(6)]
+    other_seed = iter(ResumableBatchSampler(10, 4, seed=8))
+    assert first != [next(other_seed) for _ in range(6)]
 
 
 def test_omniglot_zip_reads_with_alphabet_labels():
@@ -167,3 +168,40 @@ def test_lazy_mode_names_a_file_that_fails_late(tmp_path, monkeypatch):
     (tmp_path / "img1.png").write_bytes(b"\x89PNG\r\n\x1a\n truncated")
     with pytest.raises(ReelganError, match="img1.png .* cannot be decoded"):
         dataset[1]
+
+
+def test_npz_labels_are_used_only_with_cond(tmp_path):
+    images = np.zeros((4, 16, 16), dtype=np.uint8)
+    np.savez(tmp_path / "x.npz", images=images, labels=np.array([0, 1, 1, 0]))
+    assert ImageDataset(tmp_path / "x.npz", resolution=16, channels=1).num_classes == 0
+    np.savez(tmp_path / "bad.npz", images=images, labels=np.array([0, 1]))
+    with pytest.raises(ReelganError, match="4 images but 2 labels"):
+        ImageDataset(tmp_path / "bad.npz", resolution=16, channels=1, cond=True)
+
+
+def test_a_single_class_folder_or_zip_keeps_its_class(tmp_path):
+    write_images(tmp_path / "data", 2, subfolder="cats")
+    assert ImageDataset(tmp_path / "data", resolution=16, channels=1, cond=True).class_names == ["cats"]
+    archive = tmp_path / "one.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for path in (tmp_path / "data").rglob("*.png"):
+            zf.write(path, path.relative_to(tmp_path / "data").as_posix())
+    assert ImageDataset(archive, resolution=16, channels=1, cond=True).class_names == ["cats"]
+
+
+@pytest.mark.parametrize("kind", ["zip", "npz"])
+def test_datasets_pickle_for_worker_processes(tmp_path, image_folder, kind):
+    import pickle
+
+    if kind == "zip":
+        path = tmp_path / "set.zip"
+        with zipfile.ZipFile(path, "w") as zf:
+            for image in image_folder.rglob("*.png"):
+                zf.write(image, image.relative_to(image_folder).as_posix())
+    else:
+        path = tmp_path / "set.npz"
+        np.savez(path, images=np.zeros((3, 16, 16), dtype=np.uint8))
+    dataset = ImageDataset(path, resolution=16, channels=1)
+    copy = pickle.loads(pickle.dumps(dataset))
+    assert torch.equal(copy[1][0], dataset[1][0])
+    assert copy.sources[0].read() is not None  # readers work in the new process's copy

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from .devices import DEVICE_NAMES
 from .errors import ReelganError
 
 if sys.version_info >= (3, 11):
@@ -28,7 +29,6 @@ CRITIC_NORMS = ("none", "layernorm")
 AUGMENTS = ("translation", "cutout", "color")
 RESOLUTIONS = (16, 32, 64, 128, 256)
 CHANNELS = (1, 3, 4)
-DEVICES = ("auto", "cpu", "cuda", "mps")
 PRECISIONS = ("fp32", "bf16")
 
 
@@ -163,7 +163,7 @@ class TrainConfig:
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
                 raise ReelganError(f"train.{name} must be in [0, 1); got {value!r}")
         _check_int("seed", self.seed, minimum=0)
-        _check_choice("device", self.device, DEVICES)
+        _check_choice("device", self.device, DEVICE_NAMES)
         _check_choice("precision", self.precision, PRECISIONS)
         _check_int("train.workers", self.workers, minimum=0)
         _check_int("train.log_every", self.log_every, minimum=1)

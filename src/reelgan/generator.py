@@ -17,6 +17,7 @@ import safetensors.torch
 import torch
 
 from . import __version__
+from .devices import pick_device
 from .errors import ReelganError
 from .media import atomic_path
 from .nets import build_generator
@@ -179,7 +180,12 @@ def _load_checkpoint_generator(path: Path, device: str | torch.device) -> Genera
 
 
 def load_generator(path: str | Path, device: str | torch.device = "cpu") -> Generator:
-    """Load a generator from a run folder, a checkpoint `.pt`, or an exported `.safetensors`/`.json`."""
+    """Load a generator from a run folder, a checkpoint `.pt`, or an exported `.safetensors`/`.json`.
+
+    `device` is a torch device or a name: auto, cpu, cuda, mps. In a run folder the export is preferred;
+    training rewrites it with every checkpoint, so the two hold the same EMA weights.
+    """
+    device = pick_device(device) if isinstance(device, str) else device
     path = Path(path)
     if path.is_dir():
         if (path / "generator.safetensors").is_file():

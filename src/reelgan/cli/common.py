@@ -21,7 +21,7 @@ def add_source_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("source", help="a run folder (or 'latest'), a checkpoints/*.pt file, or an exported "
                         "generator.safetensors")
     parser.add_argument("--runs", default="runs", help="where 'latest' looks for run folders (default: runs)")
-    parser.add_argument("--device", default="cpu", help="cpu, cuda or mps (default: cpu)")
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda or mps (default: auto)")
 
 
 def source_path(args: argparse.Namespace) -> Path:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ..errors import ReelganError
 from ..generator import load_generator
 from ..media import make_grid, save_png, to_uint8, upscale
 from ..provenance import make_record
@@ -35,13 +36,15 @@ def add_parser(subparsers) -> None:
 
 def run_generate(args: argparse.Namespace) -> int:
     """Sample and write PNGs, each labelled AI-generated with the generator's hash and its seed."""
+    if args.size is not None and args.size < 1:
+        raise ReelganError(f"--size must be at least 1 pixel; got {args.size}")
     G = load_generator(source_path(args), device=args.device)
     images = G.sample(args.n, seed=args.seed, truncation=args.truncation, class_name=args.class_name)
     common = {"generator_hash": G.hash, "truncation": args.truncation, "class": args.class_name}
     if args.grid:
         path = fresh_output(Path(args.out or "grid.png"), args.overwrite)
         grid = make_grid(images)
-        save_png(path, upscale(grid, args.size) if args.size else grid,
+        save_png(path, upscale(grid, args.size) if args.size is not None else grid,
                  make_record(seed=args.seed, n=args.n, **common))
         print(f"wrote {path}")
         return 0
@@ -49,6 +52,6 @@ def run_generate(args: argparse.Namespace) -> int:
     pixels = to_uint8(images)  # (N, H, W, C)
     paths = [fresh_output(folder / f"seed{args.seed + i:06d}.png", args.overwrite) for i in range(args.n)]
     for i, (path, image) in enumerate(zip(paths, pixels)):
-        save_png(path, upscale(image, args.size) if args.size else image, make_record(seed=args.seed + i, **common))
+        save_png(path, upscale(image, args.size) if args.size is not None else image, make_record(seed=args.seed + i, **common))
     print(f"wrote {args.n} images to {folder}/")
     return 0

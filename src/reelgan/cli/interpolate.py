@@ -38,14 +38,24 @@ def add_parser(subparsers) -> None:
     p.set_defaults(run=run_interpolate)
 
 
+def check_walk(seeds: list[int], out: Path, frames: int, fps: int, mode: str, size: int) -> None:
+    """Reject bad walk settings before anything is loaded or written."""
+    if out.suffix.lower() not in (".mp4", ".gif"):
+        raise ReelganError(f"--out must end in .mp4 or .gif; got {out.name}")
+    if len(seeds) < 2:
+        raise ReelganError("an interpolation needs at least two seeds, e.g. --seeds 1,2")
+    for flag, value in (("--frames", frames), ("--fps", fps), ("--size", size)):
+        if value < 1:
+            raise ReelganError(f"{flag} must be at least 1; got {value}")
+    if mode not in WALK_MODES:
+        raise ReelganError(f"--mode must be one of {', '.join(WALK_MODES)}; got {mode!r}")
+
+
 def write_walk(G: Generator, seeds: list[int], out: Path, *, frames: int = 24, fps: int = 24,
                mode: str = "slerp", loop: bool = False, truncation: float = 1.0,
                class_name: str | None = None, size: int = 256) -> int:
     """Render a latent walk through `seeds` to `out` (.mp4 or .gif); returns the number of frames."""
-    if out.suffix.lower() not in (".mp4", ".gif"):
-        raise ReelganError(f"--out must end in .mp4 or .gif; got {out.name}")
-    if fps < 1:
-        raise ReelganError(f"--fps must be at least 1; got {fps}")
+    check_walk(seeds, out, frames, fps, mode, size)
     z = latent_walk(seed_latents(seeds, G.spec["latent_dim"], truncation), frames, mode, loop)  # (T, D)
     class_index = G.class_index(class_name)
     labels = G.labels_for(seeds[:1] * len(z), class_index)  # one class for the whole walk
@@ -64,6 +74,7 @@ def write_walk(G: Generator, seeds: list[int], out: Path, *, frames: int = 24, f
 def run_interpolate(args: argparse.Namespace) -> int:
     """Load the generator, walk, write the video."""
     seeds = parse_int_list(args.seeds, "--seeds")
+    check_walk(seeds, Path(args.out), args.frames, args.fps, args.mode, args.size)
     out = fresh_output(Path(args.out), args.overwrite)
     G = load_generator(source_path(args), device=args.device)
     count = write_walk(G, seeds, out, frames=args.frames, fps=args.fps, mode=args.mode, loop=args.loop,

@@ -56,9 +56,9 @@ def add_parser(subparsers) -> None:
     data.add_argument("--data", help="folder, .zip, .npy/.npz of images, or the built-in 'logograms'")
     data.add_argument("--resolution", type=int, help="training size: 16, 32, 64, 128 or 256 (default 32)")
     data.add_argument("--channels", type=int, help="1 grayscale, 3 RGB, 4 RGBA (default 1)")
-    data.add_argument("--cond", action="store_true", default=None, help="class labels from first-level subfolders")
+    data.add_argument("--cond", action=argparse.BooleanOptionalAction, help="class labels from first-level subfolders")
     data.add_argument("--max-images", type=int, help="use at most this many images")
-    data.add_argument("--xflip", action="store_true", default=None, help="add left-right mirror images")
+    data.add_argument("--xflip", action=argparse.BooleanOptionalAction, help="add left-right mirror images")
     data.add_argument("--data-size", type=int, help="glyphs in a procedural dataset (default 20000)")
     data.add_argument("--data-seed", type=int, help="seed of a procedural dataset")
     net = p.add_argument_group("networks")
@@ -84,14 +84,14 @@ def add_parser(subparsers) -> None:
     tr.add_argument("--lr-g", type=float, help="generator learning rate")
     tr.add_argument("--lr-d", type=float, help="critic learning rate")
     tr.add_argument("--betas", help="Adam betas as b1,b2 (e.g. 0,0.9)")
-    tr.add_argument("--lr-decay", action="store_true", default=None, help="decay learning rates linearly to 0")
+    tr.add_argument("--lr-decay", action=argparse.BooleanOptionalAction, help="decay learning rates linearly to 0")
     tr.add_argument("--ema", type=float, help="generator EMA decay per step (0 disables)")
     tr.add_argument("--seed", type=int, help="seed of every RNG (default 0)")
     tr.add_argument("--max-minutes", type=float, help="stop with a checkpoint after this much wall time")
     run = p.add_argument_group("machine and outputs")
     run.add_argument("--device", help="auto, cpu, cuda or mps (default auto)")
     run.add_argument("--precision", help="fp32 or bf16 (autocast)")
-    run.add_argument("--channels-last", action="store_true", default=None, help="channels_last memory format")
+    run.add_argument("--channels-last", action=argparse.BooleanOptionalAction, help="channels_last memory format")
     run.add_argument("--workers", type=int, help="DataLoader worker processes (default 0)")
     run.add_argument("--log-every", type=int, help="steps between stats.jsonl lines")
     run.add_argument("--sample-every", type=int, help="steps between sample grids")
@@ -125,6 +125,12 @@ def resumed_config(run_dir: Path, overrides: dict[str, dict[str, Any]]) -> RunCo
     from ..train.checkpoint import load_checkpoint
 
     stored = load_checkpoint(run_dir / "checkpoints" / "latest.pt")["config"]
+    new_steps = overrides.get("train", {}).get("steps", stored["train"]["steps"])
+    if stored["train"]["lr_decay"] and new_steps != stored["train"]["steps"]:
+        raise ReelganError(
+            "cannot change --steps when resuming a run with --lr-decay: its decay schedule is fixed by the "
+            "total steps; resume without --steps, or start a new run"
+        )
     for section, values in overrides.items():
         for name, value in values.items():
             if name not in RESUMABLE_FIELDS and value != stored[section][name]:
@@ -142,6 +148,7 @@ def run_train(args: argparse.Namespace) -> int:
 
     overrides = flag_overrides(args)
     if args.resume:
+        overrides.get("train", {}).pop("out", None)  # --out only says where 'latest' is looked for
         if args.config or args.preset:
             raise ReelganError("--config and --preset cannot be combined with --resume; the run keeps its config")
         run_dir = resolve_run_dir(args.resume, args.out or "runs")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -83,19 +84,22 @@ def prepare_image(data: bytes | np.ndarray, resolution: int, channels: int) -> n
 
 
 def _common_root(names: list[str]) -> PurePosixPath:
-    """The folder every file shares (a zip's top folder), so labels start below it."""
+    """The folders every file of a zip shares (its top folder), kept only while every file still has a
+    class folder below them: `set/cats/1.png, set/dogs/2.png` -> `set`, but `cats/1.png` alone -> nothing."""
     parents = [PurePosixPath(name).parent.parts for name in names]
     common: list[str] = []
     for level in zip(*parents):
         if len(set(level)) != 1:
             break
         common.append(level[0])
+    while common and min(len(p) for p in parents) <= len(common):
+        common.pop()  # stripping this much would leave some file without a class folder
     return PurePosixPath(*common)
 
 
-def label_names(names: list[str]) -> list[str]:
-    """Class of each file: its first-level subfolder below the common root."""
-    root = _common_root(names)
+def label_names(names: list[str], strip_common_root: bool = False) -> list[str]:
+    """Class of each file: its first-level subfolder (below a zip's common top folder)."""
+    root = _common_root(names) if strip_common_root else PurePosixPath()
     labels = []
     for name in names:
         parts = PurePosixPath(name).relative_to(root).parts
@@ -120,24 +124,51 @@ def _folder_sources(root: Path) -> list[ImageSource]:
     return [ImageSource(p.relative_to(root).as_posix(), p.read_bytes) for p in images]
 
 
+class ZipMemberReader:
+    """Reads one member of a zip; picklable, and opens the archive once per process (DataLoader workers)."""
+
+    _open: dict[tuple[int, str], zipfile.ZipFile] = {}
+
+    def __init__(self, archive: Path, member: str) -> None:
+        self.archive, self.member = archive, member
+
+    def __call__(self) -> bytes:
+        key = (os.getpid(), str(self.archive))
+        if key not in self._open:
+            self._open[key] = zipfile.ZipFile(self.archive)
+        return self._open[key].read(self.member)
+
+
+class ArrayItemReader:
+    """Item `index` of an in-memory image array; picklable (the array pickles once per dataset)."""
+
+    def __init__(self, images: np.ndarray, index: int) -> None:
+        self.images, self.index = images, index
+
+    def __call__(self) -> np.ndarray:
+        return self.images[self.index]
+
+
 def _zip_sources(path: Path) -> list[ImageSource]:
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
         raise ReelganError(f"{path} is not a readable zip file ({exc}); check the file") from None
-    members = sorted(
+    with archive:
+        members = _zip_image_members(archive)
+    if not members:
+        raise ReelganError(f"zip file {path} holds no images; add PNG, JPEG, WebP, BMP or GIF files")
+    return [ImageSource(m, ZipMemberReader(path, m)) for m in members]
+
+
+def _zip_image_members(archive: zipfile.ZipFile) -> list[str]:
+    """Image files of a zip, sorted, without folders, macOS resource forks and hidden files."""
+    return sorted(
         info.filename for info in archive.infolist()
         if not info.is_dir() and PurePosixPath(info.filename).suffix.lower() in IMAGE_SUFFIXES
         and not info.filename.startswith("__MACOSX/")
         and not PurePosixPath(info.filename).name.startswith(".")
     )
-    if not members:
-        raise ReelganError(f"zip file {path} holds no images; add PNG, JPEG, WebP, BMP or GIF files")
-
-    def reader(member: str) -> Callable[[], bytes]:
-        return lambda: archive.read(member)
-
-    return [ImageSource(m, reader(m)) for m in members]
 
 
 def _array_sources(path: Path, cond: bool) -> tuple[list[ImageSource], list[str] | None]:
@@ -154,14 +185,18 @@ def _array_sources(path: Path, cond: bool) -> tuple[list[ImageSource], list[str]
             raise ReelganError(f"{path} holds no arrays; save the images as 'images' in the .npz")
         array = loaded[key]
         label_key = next((k for k in ("labels", "y") if k in keys), None)
-        if label_key is not None:
+        if label_key is not None and cond:  # labels make a conditional model only when asked for
             labels = [str(v) for v in loaded[label_key].tolist()]
+            if len(labels) != len(array):
+                raise ReelganError(
+                    f"{path} has {len(array)} images but {len(labels)} labels; save one label per image"
+                )
     else:
         array = loaded
     if cond and labels is None:
         raise ReelganError(f"--cond needs labels, but {path} has none; save them as 'labels' in a .npz")
     images = _array_to_hwc_uint8(array, path)
-    sources = [ImageSource(f"{i:08d}", (lambda img=img: img)) for i, img in enumerate(images)]
+    sources = [ImageSource(f"{i:08d}", ArrayItemReader(images, i)) for i in range(len(images))]
     return sources, labels
 
 
@@ -200,7 +235,8 @@ def find_sources(path: Path, cond: bool) -> tuple[list[ImageSource], list[str] |
         return _array_sources(path, cond)
     else:
         raise ReelganError(f"{path} is not a folder, .zip, .npy or .npz; give one of those")
-    return sources, (label_names([s.name for s in sources]) if cond else None)
+    is_zip = path.suffix.lower() == ".zip"
+    return sources, (label_names([s.name for s in sources], strip_common_root=is_zip) if cond else None)
 
 
 class ImageDataset(torch.utils.data.Dataset):

@@ -23,6 +23,7 @@ import torch
 from .. import __version__
 from ..config import RunConfig
 from ..data import build_dataset, build_loader
+from ..devices import pick_device
 from ..errors import ReelganError
 from ..generator import export_generator, generator_spec, weights_hash
 from ..losses import GANLoss
@@ -36,21 +37,6 @@ from .rundir import truncate_jsonl, write_json
 
 log = logging.getLogger("reelgan")
 FIXED_LATENT_SEED = 1234  # the sample grids' latents: fixed so progress is visible from grid to grid
-
-
-def pick_device(name: str) -> torch.device:
-    """`auto` picks CUDA, then MPS, then the CPU; an unavailable device is a ReelganError."""
-    if name == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise ReelganError("--device cuda but no CUDA GPU is visible; use --device cpu or auto")
-    if name == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
-        raise ReelganError("--device mps but MPS is not available; use --device cpu or auto")
-    return torch.device(name)
 
 
 def seed_everything(seed: int) -> None:
@@ -72,8 +58,12 @@ class TrainResult:
 class Trainer:
     """Owns the networks, optimisers, loss, data stream and run folder of one training run."""
 
-    def __init__(self, config: RunConfig, run_dir: Path, resume: dict[str, Any] | None = None) -> None:
-        self.config, self.run_dir = config, Path(run_dir)
+    def __init__(self, config: RunConfig, run_dir: Path | None, resume: dict[str, Any] | None = None) -> None:
+        """Build everything a run needs; nothing is written until `run()` (so bad data leaves no folder).
+
+        `run_dir` may be None while the folder does not exist yet; `train()` sets it before running.
+        """
+        self.config, self.run_dir = config, (Path(run_dir) if run_dir is not None else None)
         tc = config.train
         self.device = pick_device(tc.device)
         if self.device.type == "cpu":
@@ -143,11 +133,14 @@ class Trainer:
             for group in optimiser.param_groups:
                 group["lr"] = lr * scale
 
-    def step(self) -> dict[str, torch.Tensor]:
-        """One generator step: n_critic critic phases, one generator phase, the EMA update."""
+    def step(self) -> dict[str, tuple[torch.Tensor, int]]:
+        """One generator step: n_critic critic phases, one generator phase, the EMA update.
+
+        Returns each statistic as (sum over the phases that reported it, number of those phases).
+        """
         tc, lc = self.config.train, self.config.loss
         self._set_learning_rates()
-        stats: dict[str, torch.Tensor] = {}
+        stats: dict[str, tuple[torch.Tensor, int]] = {}
         self.G.requires_grad_(False)
         self.D.requires_grad_(True)
         for _ in range(tc.n_critic):
@@ -157,13 +150,13 @@ class Trainer:
             result = self.loss.critic_phase(real, labels, z, apply_r1=apply_r1)
             self._optimise(self.opt_D, result.loss)
             self.critic_steps += 1
-            stats.update(result.stats)
+            add_stats(stats, result.stats)
         self.G.requires_grad_(True)
         self.D.requires_grad_(False)
         z = torch.randn(tc.generator_batch, self.config.net.latent_dim, device=self.device)
         result = self.loss.generator_phase(z, self._generator_labels(tc.generator_batch))
         self._optimise(self.opt_G, result.loss)
-        stats.update(result.stats)
+        add_stats(stats, result.stats)
         update_ema(self.G_ema, self.G, ema_decay_at(self.step_count, tc.ema_decay))
         self.step_count += 1
         return stats
@@ -207,10 +200,15 @@ class Trainer:
         restore_rng_state(state["rng"])
 
     def save_checkpoint(self) -> Path:
-        """Write checkpoints/latest.pt atomically (after checking that the weights are still finite)."""
+        """Write checkpoints/latest.pt atomically, then the export beside it, once the losses are finite.
+
+        Exporting with every checkpoint keeps `generate run_dir` on the newest weights even when a session
+        dies between checkpoints.
+        """
         self.check_finite()
         path = self.run_dir / "checkpoints" / "latest.pt"
         save_checkpoint(self.state_dict(), path)
+        self.export()
         return path
 
     def write_samples(self) -> Path:
@@ -240,12 +238,12 @@ class Trainer:
         previous = self._install_signal_handlers()
         started, window_start, window_steps = time.perf_counter(), time.perf_counter(), 0
         base_elapsed = self.elapsed_s
-        sums: dict[str, torch.Tensor] = {}
+        sums: dict[str, tuple[torch.Tensor, int]] = {}
         try:
             with TrainingProgress(tc.steps, self.step_count, enabled=show_progress) as progress:
                 while self.step_count < tc.steps:
-                    for key, value in self.step().items():
-                        sums[key] = sums.get(key, 0) + value.float()
+                    for key, (total, count) in self.step().items():
+                        add_stats(sums, {key: total}, count)
                     window_steps += 1
                     self.elapsed_s = base_elapsed + time.perf_counter() - started
                     if self.step_count % tc.log_every == 0 or self.step_count == tc.steps:
@@ -266,7 +264,6 @@ class Trainer:
             self._restore_signal_handlers(previous)
         self.save_checkpoint()
         self.write_samples()
-        self.export()  # the shareable generator always matches the latest checkpoint
         return TrainResult(self.run_dir, self.step_count, status)
 
     def _periodic_outputs(self) -> None:
@@ -276,8 +273,10 @@ class Trainer:
         if tc.checkpoint_every and self.step_count % tc.checkpoint_every == 0:
             self.save_checkpoint()
 
-    def _log_row(self, sums: dict[str, torch.Tensor], steps: int, seconds: float) -> dict[str, float]:
-        """Append one line to stats.jsonl: step, mean losses since the last line, speed, learning rate."""
+    def _log_row(self, sums: dict[str, tuple[torch.Tensor, int]], steps: int, seconds: float
+                 ) -> dict[str, float]:
+        """Append one line to stats.jsonl: step, mean of each statistic over the phases since the last line
+        that reported it (r1 only runs on lazy steps), speed, learning rate."""
         self.check_finite()
         tc = self.config.train
         row: dict[str, float] = {
@@ -285,7 +284,7 @@ class Trainer:
             "time_s": round(self.elapsed_s, 3), "steps_per_s": round(steps / max(seconds, 1e-9), 4),
             "lr_g": self.opt_G.param_groups[0]["lr"], "lr_d": self.opt_D.param_groups[0]["lr"],
         }
-        row.update({key: round(float(value) / steps, 6) for key, value in sums.items()})
+        row.update({key: round(float(total) / count, 6) for key, (total, count) in sums.items()})
         with (self.run_dir / "stats.jsonl").open("a") as handle:
             handle.write(json.dumps(row) + "\n")
         return row
@@ -313,6 +312,13 @@ class Trainer:
             signal.signal(signum, handler)
 
 
+def add_stats(sums: dict[str, tuple[torch.Tensor, int]], stats: dict[str, torch.Tensor], count: int = 1) -> None:
+    """Add statistics (detached scalar tensors, kept on the device to avoid a sync) to running sums."""
+    for key, value in stats.items():
+        total, seen = sums.get(key, (torch.zeros((), device=value.device), 0))
+        sums[key] = (total + value.float(), seen + count)
+
+
 def train(config: RunConfig, resume: str | Path | None = None, show_progress: bool = True) -> TrainResult:
     """Train a GAN as `config` says, in a new numbered run folder, or continue the run folder `resume`.
 
@@ -327,19 +333,7 @@ def train(config: RunConfig, resume: str | Path | None = None, show_progress: bo
         trainer = Trainer(config, run_dir, resume=state)
         write_json(run_dir / "config.json", config.to_dict())  # a resume may change steps or reporting
     else:
-        run_dir = create_run_dir(config.train.out, config.run_name())
-        try:
-            write_json(run_dir / "config.json", config.to_dict())
-            trainer = Trainer(config, run_dir)
-        except BaseException:
-            _remove_if_empty_run(run_dir)
-            raise
+        trainer = Trainer(config, None)  # fails on bad data before any folder is made
+        trainer.run_dir = create_run_dir(config.train.out, config.run_name())
+        write_json(trainer.run_dir / "config.json", config.to_dict())
     return trainer.run(show_progress=show_progress)
-
-
-def _remove_if_empty_run(run_dir: Path) -> None:
-    """A run that failed before its first step leaves no folder behind (only config.json was written)."""
-    if all(p.name == "config.json" for p in run_dir.iterdir()):
-        for p in run_dir.iterdir():
-            p.unlink()
-        run_dir.rmdir()
