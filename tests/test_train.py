@@ -205,3 +205,27 @@ def test_signal_stop_then_resume_is_exact_with_lr_decay(tiny_config, tmp_path, m
     a = all_tensors(load_checkpoint(straight.run_dir / "checkpoints" / "latest.pt"))
     b = all_tensors(load_checkpoint(stopped.run_dir / "checkpoints" / "latest.pt"))
     assert [k for k in a if not torch.equal(a[k], b[k])] == []
+
+
+def test_progress_bar_and_worker_processes(tiny_config, capsys):
+    result = train(tiny_config(train={"workers": 1, "steps": 2}), show_progress=True)
+    assert result.status == "finished"
+    assert "train" in capsys.readouterr().err  # rich drew its bar on stderr
+
+
+def test_lazy_r1_is_averaged_over_the_steps_that_ran_it(tiny_config):
+    result = run(tiny_config(loss={"kind": "ns-r1", "r1_interval": 4}, train={"steps": 4, "log_every": 4}))
+    row = json.loads((result.run_dir / "stats.jsonl").read_text().splitlines()[-1])
+    state = load_checkpoint(result.run_dir / "checkpoints" / "latest.pt")
+    assert state["critic_steps"] == 8 and "r1" in row  # R1 ran at critic steps 0 and 4
+    assert row["r1"] > 0
+
+
+def test_statistics_are_averaged_over_the_phases_that_reported_them():
+    from reelgan.train.loop import add_stats
+
+    sums = {}
+    add_stats(sums, {"loss_D": torch.tensor(1.0), "r1": torch.tensor(4.0)})  # a lazy-R1 critic phase
+    add_stats(sums, {"loss_D": torch.tensor(3.0)})                           # a plain one
+    add_stats(sums, {"loss_D": torch.tensor(8.0)}, count=2)                  # a step's sum of two phases
+    assert {key: float(total) / count for key, (total, count) in sums.items()} == {"loss_D": 3.0, "r1": 4.0}
