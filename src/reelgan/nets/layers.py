@@ -40,6 +40,15 @@ def stage_width(size: int, *, resolution: int, width: int, max_width: int) -> in
     return min(max_width, width * resolution // size)
 
 
+def check_image_spec(resolution: int, channels: int, num_classes: int) -> tuple[int, int, int]:
+    """Validate what every network is built for; returns the three values unchanged."""
+    check_choice("resolution", resolution, RESOLUTIONS)
+    check_choice("channels", channels, CHANNELS)
+    if not isinstance(num_classes, int) or num_classes < 0:
+        raise ValueError(f"num_classes must be an integer >= 0; got {num_classes!r}")
+    return resolution, channels, num_classes
+
+
 class Generator(nn.Module):
     """Base class of generators: maps latents (and class labels) to images in [-1, 1].
 
@@ -51,14 +60,8 @@ class Generator(nn.Module):
     ) -> None:
         super().__init__()
         check_positive("latent_dim", latent_dim)
-        check_choice("resolution", resolution, RESOLUTIONS)
-        check_choice("channels", channels, CHANNELS)
-        if not isinstance(num_classes, int) or num_classes < 0:
-            raise ValueError(f"num_classes must be an integer >= 0; got {num_classes!r}")
         self.latent_dim = latent_dim
-        self.resolution = resolution
-        self.channels = channels
-        self.num_classes = num_classes
+        self.resolution, self.channels, self.num_classes = check_image_spec(resolution, channels, num_classes)
 
     def check_inputs(self, z: Tensor, labels: Tensor | None) -> Tensor | None:
         """Validate a latent batch and return the labels to use (None when unconditional)."""
@@ -80,13 +83,7 @@ class Critic(nn.Module):
 
     def __init__(self, *, resolution: int, channels: int, num_classes: int) -> None:
         super().__init__()
-        check_choice("resolution", resolution, RESOLUTIONS)
-        check_choice("channels", channels, CHANNELS)
-        if not isinstance(num_classes, int) or num_classes < 0:
-            raise ValueError(f"num_classes must be an integer >= 0; got {num_classes!r}")
-        self.resolution = resolution
-        self.channels = channels
-        self.num_classes = num_classes
+        self.resolution, self.channels, self.num_classes = check_image_spec(resolution, channels, num_classes)
 
     def forward(self, x: Tensor, labels: Tensor | None = None) -> Tensor:
         """Score images x (B, channels, H, W); returns (B,) raw scores (no sigmoid)."""
