@@ -1,0 +1,33 @@
+"""Metrics: pure functions on feature arrays, registered by name, each returning `dict[str, float]`."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from ..errors import ReelganError
+from .distances import density_coverage, fid, frechet_distance, gaussian_stats, kid, precision_recall
+
+MetricFn = Callable[[np.ndarray, np.ndarray], dict]
+
+METRICS: dict[str, MetricFn] = {
+    "fid": fid,
+    "kid": kid,
+    "pr": precision_recall,
+    "dc": density_coverage,
+}
+
+__all__ = ["METRICS", "compute_metrics", "density_coverage", "fid", "frechet_distance", "gaussian_stats", "kid",
+           "precision_recall"]
+
+
+def compute_metrics(names: list[str], real: np.ndarray, fake: np.ndarray) -> dict[str, float]:
+    """Run the named metrics on real `(N, D)` and generated `(M, D)` features; merged results."""
+    unknown = [name for name in names if name not in METRICS]
+    if unknown:
+        raise ReelganError(f"unknown metric(s) {', '.join(unknown)}; choose from {', '.join(METRICS)}")
+    results: dict[str, float] = {}
+    for name in names:
+        results.update(METRICS[name](real, fake))
+    return results
