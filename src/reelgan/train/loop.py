@@ -336,4 +336,5 @@ def train(config: RunConfig, resume: str | Path | None = None, show_progress: bo
         trainer = Trainer(config, None)  # fails on bad data before any folder is made
         trainer.run_dir = create_run_dir(config.train.out, config.run_name())
         write_json(trainer.run_dir / "config.json", config.to_dict())
+    log.info("run folder: %s (step %d of %d)", trainer.run_dir, trainer.step_count, config.train.steps)
     return trainer.run(show_progress=show_progress)
