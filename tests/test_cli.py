@@ -29,6 +29,7 @@ def error_line(capsys) -> str:
 
 
 def test_train_writes_a_run_and_resume_continues_it(tmp_path, trained_run, capsys, caplog):
+    caplog.set_level("INFO", logger="reelgan")
     assert main(["train", "--resume", str(trained_run), "--steps", "4", "--no-progress"]) == 0
     assert f"run folder: {trained_run} (step 2 of 4)" in caplog.text
     assert load_checkpoint(trained_run / "checkpoints" / "latest.pt")["step"] == 4
