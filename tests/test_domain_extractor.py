@@ -61,3 +61,33 @@ def test_domain_features_separate_glyphs_from_blobs(glyphs):
         blobs = torch.nn.functional.avg_pool2d(glyphs[48:], 5, stride=1, padding=2)  # blurred glyphs
         fake = net.features(blobs).numpy()
     assert fid(real_a, real_b)["fid"] < fid(real_a, fake)["fid"]
+
+
+def test_train_extractor_command(tmp_path, capsys):
+    from reelgan.cli.main import main
+
+    out = tmp_path / "d.safetensors"
+    argv = ["metrics", "train-extractor", "logograms", "--resolution", "16", "--steps", "3", "--batch", "16",
+            "--max-images", "32", "--out", str(out)]
+    assert main(argv) == 0
+    assert load_extractor(out).spec["trained_steps"] == 3
+    assert main(argv) == 2  # never overwrites without asking
+    assert "already exists" in capsys.readouterr().err
+    assert main(["metrics", "train-extractor", str(tmp_path / "none"), "--out", str(tmp_path / "x.safetensors")]) == 2
+    assert main(["metrics", "train-extractor", "logograms", "--steps", "0"]) == 2
+
+
+def test_bundled_logograms_extractor_loads_and_tells_glyphs_from_blurs():
+    from reelgan.metrics.domain import bundled_extractor_path
+
+    extractor = load_extractor(bundled_extractor_path("logograms", 32))  # also verifies its sha256
+    assert extractor.spec["dataset"] == "logograms" and extractor.spec["resolution"] == 32
+    dataset = build_dataset(DataConfig(source="logograms", resolution=32, size=200, seed=99))  # unseen glyphs
+    real = torch.stack([dataset[i][0] for i in range(200)])
+    blurred = torch.nn.functional.avg_pool2d(real[100:], 3, stride=1, padding=1)
+    a, b, c = extractor.features(real[:100]), extractor.features(real[100:]), extractor.features(blurred)
+    assert a.shape == (100, extractor.spec["feature_dim"])
+    assert 0.3 < a.var(axis=0).mean() < 3  # features scaled to unit average variance on glyphs
+    assert fid(a, b)["fid"] * 3 < fid(a, c)["fid"]
+    with pytest.raises(ReelganError, match="train-extractor"):
+        bundled_extractor_path("logograms", 256)

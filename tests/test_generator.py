@@ -57,3 +57,15 @@ def test_export_round_trip_and_its_errors(tiny_config, tmp_path):
         G.sample(1, class_name="cats")
     with pytest.raises(ReelganError, match="at least 1"):
         G.sample(0)
+
+
+def test_exported_files_get_normal_permissions(tiny_config, tmp_path):
+    import os
+    import stat
+
+    result = train(tiny_config(train={"steps": 1}), show_progress=False)
+    umask = os.umask(0)
+    os.umask(umask)
+    for name in ("generator.safetensors", "generator.json"):
+        mode = stat.S_IMODE((result.run_dir / name).stat().st_mode)
+        assert mode == 0o666 & ~umask, (name, oct(mode))

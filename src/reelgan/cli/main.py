@@ -12,9 +12,9 @@ import sys
 
 from .. import __version__
 from ..errors import ReelganError
-from . import demo, export, generate, interpolate, train
+from . import demo, export, generate, interpolate, metrics, train
 
-COMMANDS = (train, generate, interpolate, export, demo)
+COMMANDS = (train, generate, interpolate, export, metrics, demo)
 
 
 class OneLineErrorParser(argparse.ArgumentParser):

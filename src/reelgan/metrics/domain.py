@@ -25,6 +25,20 @@ from ..errors import ReelganError
 from ..media import atomic_path
 
 EXTRACTOR_FORMAT = "reelgan-extractor-1"
+# Extractors that ship with reelgan, trained by `reelgan metrics train-extractor` (see benchmarks/RESULTS.md).
+BUNDLED_DIR = Path(__file__).parent / "weights"
+
+
+def bundled_extractor_path(dataset: str, resolution: int) -> Path:
+    """The shipped domain extractor for a built-in dataset at a resolution, or a ReelganError naming the fix."""
+    path = BUNDLED_DIR / f"domain-{dataset}-{resolution}.safetensors"
+    if not path.is_file():
+        shipped = sorted(p.stem for p in BUNDLED_DIR.glob("*.safetensors"))
+        raise ReelganError(
+            f"no bundled domain extractor for {dataset} at {resolution} px (shipped: {', '.join(shipped) or 'none'}); "
+            f"train one with `reelgan metrics train-extractor {dataset} --resolution {resolution}`"
+        )
+    return path
 
 
 class DomainNet(nn.Module):
@@ -90,7 +104,7 @@ class DomainExtractor:
             if chunk.shape[-1] != self.net.resolution or chunk.shape[-2] != self.net.resolution:
                 chunk = F.interpolate(chunk, size=(self.net.resolution,) * 2, mode="area")
             out.append(self.net.features(chunk))
-        return torch.cat(out).numpy()
+        return (torch.cat(out) * self.spec.get("feature_scale", 1.0)).numpy()
 
 
 def train_domain_net(images: torch.Tensor, steps: int = 2000, batch: int = 256, lr: float = 1e-3,
@@ -110,6 +124,17 @@ def train_domain_net(images: torch.Tensor, steps: int = 2000, batch: int = 256, 
         loss.backward()
         optimiser.step()
     return net.eval()
+
+
+@torch.no_grad()
+def feature_scale(net: DomainNet, images: torch.Tensor, limit: int = 2000) -> float:
+    """1 / sqrt(mean per-dimension variance) of the features of up to `limit` training images.
+
+    Scaling features to unit average variance on the training data puts FIDs of different extractors on a
+    comparable, readable scale (raw features of a small CNN are tiny, so raw FIDs would be ~1e-3).
+    """
+    features = net.eval().features(images[:limit].float())
+    return float(1.0 / features.var(dim=0).mean().clamp_min(1e-12).sqrt())
 
 
 def weights_sha256(path: str | Path) -> str:
