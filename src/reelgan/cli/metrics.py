@@ -10,9 +10,21 @@ import torch
 from ..config import DataConfig
 from ..data import build_dataset
 from ..metrics.domain import feature_scale, save_extractor, train_domain_net
-from .common import add_command, fresh_output
+from ..metrics import METRICS
+from .common import add_command, add_source_argument, fresh_output, source_path
+
+SUBCOMMANDS = ("train-extractor", "compute")
+
+
+def route(argv: list[str]) -> list[str]:
+    """`reelgan metrics SOURCE ...` is short for `reelgan metrics compute SOURCE ...`."""
+    if len(argv) >= 2 and argv[0] == "metrics" and argv[1] not in SUBCOMMANDS and not argv[1].startswith("-"):
+        return ["metrics", "compute", *argv[1:]]
+    return argv
 
 EXAMPLES = """\
+  reelgan metrics runs/00001-logograms-wgan-gp-32 --data logograms --metrics fid,kid,pr --n 10000
+  reelgan metrics latest --data ~/stills --extractor stills-64.safetensors --json scores.json
   reelgan metrics train-extractor logograms --resolution 32
   reelgan metrics train-extractor ~/stills --resolution 64 --channels 3 --steps 4000 --out stills-64.safetensors
 """
@@ -37,6 +49,17 @@ def add_parser(subparsers) -> None:
     t.add_argument("--out", help="weights file (default domain-<data>-<resolution>.safetensors)")
     t.add_argument("--overwrite", action="store_true", help="replace an existing extractor")
     t.set_defaults(run=run_train_extractor)
+    c = commands.add_parser("compute", help="FID/KID/precision/recall/density/coverage of a generator against "
+                            "a dataset (also: reelgan metrics SOURCE ...)", epilog=f"examples:\n{EXAMPLES}",
+                            formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_source_argument(c)
+    c.add_argument("--data", required=True, help="the dataset to compare with (folder, zip, npy/npz, logograms)")
+    c.add_argument("--metrics", default="fid,kid,pr", help=f"comma-separated, from {', '.join(METRICS)}")
+    c.add_argument("--n", type=int, default=10000, help="samples of each side (default 10000)")
+    c.add_argument("--extractor", help="domain extractor .safetensors (default: the bundled one for logograms)")
+    c.add_argument("--seed", type=int, default=0, help="first sample seed (default 0)")
+    c.add_argument("--json", help="also write the results to this JSON file")
+    c.set_defaults(run=run_compute)
 
 
 def run_train_extractor(args: argparse.Namespace) -> int:
@@ -62,4 +85,32 @@ def run_train_extractor(args: argparse.Namespace) -> int:
             "feature_scale": feature_scale(net, images)}
     digest = save_extractor(net, spec, out)
     print(f"wrote {out} (sha256 {digest[:16]}...)")
+    return 0
+
+
+def run_compute(args: argparse.Namespace) -> int:
+    """Sample the generator, compare with the data, print a table and optionally write JSON."""
+    import json
+
+    from ..errors import ReelganError
+    from ..generator import load_generator
+    from ..metrics.evaluate import choose_extractor, evaluate_generator
+
+    names = [name.strip() for name in args.metrics.split(",") if name.strip()]
+    unknown = [name for name in names if name not in METRICS]
+    if unknown or not names:  # before any sampling: a typo should not cost minutes
+        raise ReelganError(f"unknown metric(s) {', '.join(unknown) or '(none given)'}; "
+                           f"choose from {', '.join(METRICS)}")
+    if args.n < 1:
+        raise ReelganError(f"--n must be at least 1; got {args.n}")
+    json_path = fresh_output(Path(args.json), overwrite=True) if args.json else None
+    G = load_generator(source_path(args), device=args.device)
+    extractor = choose_extractor(args.extractor, args.data, G.resolution)
+    results = evaluate_generator(G, args.data, names, n=args.n, extractor=extractor, seed=args.seed)
+    width = max(map(len, results))
+    for key, value in results.items():
+        print(f"{key:<{width}}  {value:.4f}")
+    if json_path is not None:
+        json_path.write_text(json.dumps({"source": str(source_path(args)), "data": args.data,
+                                         "generator_hash": G.hash, "results": results}, indent=2) + "\n")
     return 0
