@@ -30,6 +30,8 @@ AUGMENTS = ("translation", "cutout", "color")
 RESOLUTIONS = (16, 32, 64, 128, 256)
 CHANNELS = (1, 3, 4)
 PRECISIONS = ("fp32", "bf16")
+METRIC_NAMES = ("fid", "kid", "pr", "dc")  # the registry in reelgan.metrics holds exactly these
+BEST_METRICS = ("fid", "kid")  # lower is better; best.pt keeps the checkpoint with the lowest value
 
 
 def _check_choice(name: str, value: Any, allowed: tuple) -> None:
@@ -148,6 +150,11 @@ class TrainConfig:
     checkpoint_every: int = 500  # write checkpoints/latest.pt every this many steps (0: only at the end)
     max_minutes: float = 0.0    # stop (with a checkpoint) after this much wall time (0: no limit)
     grid_size: int = 64         # images in each sample grid
+    metrics: str = ""           # metrics during training, comma-separated from fid,kid,pr,dc ("" = none)
+    metrics_every: int = 0      # steps between evaluations (0: only at the end of a finished run)
+    metrics_n: int = 2000       # samples of each side per evaluation
+    best_metric: str = "fid"    # best.pt keeps the checkpoint with the lowest value of this metric
+    extractor: str = ""         # domain extractor .safetensors ("" = the bundled one, for logograms)
     name: str = ""              # run name after the number (default: data-loss-resolution)
     out: str = "runs"           # folder that holds the numbered run folders
 
@@ -171,6 +178,19 @@ class TrainConfig:
         _check_int("train.checkpoint_every", self.checkpoint_every, minimum=0)
         _check_positive("train.max_minutes", self.max_minutes, allow_zero=True)
         _check_int("train.grid_size", self.grid_size, minimum=1)
+        for name in self.metric_names:
+            _check_choice("metrics", name, METRIC_NAMES)
+        _check_int("train.metrics_every", self.metrics_every, minimum=0)
+        _check_int("train.metrics_n", self.metrics_n, minimum=10)
+        _check_choice("best_metric", self.best_metric, BEST_METRICS)
+        if self.metric_names and self.best_metric not in self.metric_names:
+            raise ReelganError(f"--best-metric {self.best_metric} must be one of the computed --metrics "
+                               f"({self.metrics}); add it to --metrics")
+
+    @property
+    def metric_names(self) -> list[str]:
+        """The metrics to compute during training, as a list."""
+        return [name.strip() for name in self.metrics.split(",") if name.strip()]
 
     @property
     def generator_batch(self) -> int:

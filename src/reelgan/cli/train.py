@@ -37,6 +37,9 @@ FLAG_FIELDS: dict[str, tuple[str, str]] = {
     "log_every": ("train", "log_every"), "sample_every": ("train", "sample_every"),
     "checkpoint_every": ("train", "checkpoint_every"), "max_minutes": ("train", "max_minutes"),
     "grid_size": ("train", "grid_size"), "name": ("train", "name"), "out": ("train", "out"),
+    "metrics": ("train", "metrics"), "metrics_every": ("train", "metrics_every"),
+    "metrics_n": ("train", "metrics_n"), "best_metric": ("train", "best_metric"),
+    "extractor": ("train", "extractor"),
 }
 # What a resumed run may change: how long it runs, where, and how often it reports.
 RESUMABLE_FIELDS = {"steps", "max_minutes", "device", "workers", "log_every", "sample_every", "checkpoint_every"}
@@ -98,6 +101,11 @@ def add_parser(subparsers) -> None:
     run.add_argument("--checkpoint-every", type=int, help="steps between checkpoints")
     run.add_argument("--grid-size", type=int, help="images per sample grid (default 64)")
     run.add_argument("--name", help="run name after its number (default data-loss-resolution)")
+    run.add_argument("--metrics", help="metrics during training: fid,kid,pr,dc -> metrics.jsonl")
+    run.add_argument("--metrics-every", type=int, help="steps between metric evaluations (0: at the end)")
+    run.add_argument("--metrics-n", type=int, help="samples of each side per evaluation (default 2000)")
+    run.add_argument("--best-metric", help="fid or kid: checkpoints/best.pt keeps its lowest value")
+    run.add_argument("--extractor", help="domain extractor for metrics (default: bundled, logograms only)")
     run.add_argument("--out", help="folder of numbered run folders (default runs)")
     p.set_defaults(run=run_train)
 

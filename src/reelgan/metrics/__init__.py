@@ -18,6 +18,10 @@ METRICS: dict[str, MetricFn] = {
     "dc": density_coverage,
 }
 
+from ..config import METRIC_NAMES
+
+assert tuple(METRICS) == METRIC_NAMES, "config.METRIC_NAMES must list the registered metrics"
+
 __all__ = ["METRICS", "compute_metrics", "density_coverage", "fid", "frechet_distance", "gaussian_stats", "kid",
            "precision_recall"]
 

@@ -25,7 +25,7 @@ from ..config import RunConfig
 from ..data import build_dataset, build_loader
 from ..devices import pick_device
 from ..errors import ReelganError
-from ..generator import export_generator, generator_spec, weights_hash
+from ..generator import Generator, export_generator, generator_spec, weights_hash
 from ..losses import GANLoss
 from ..media import make_grid, save_png
 from ..nets import build_critic, build_generator
@@ -77,6 +77,8 @@ class Trainer:
         autocast = (torch.autocast(self.device.type, dtype=torch.bfloat16) if tc.precision == "bf16" else None)
         self.loss = GANLoss(config.loss, self.G, self.D, autocast)
         self.step_count, self.critic_steps, self.batches_consumed, self.elapsed_s = 0, 0, 0, 0.0
+        self.best: dict[str, Any] | None = None  # {"key", "value", "step"} of the best evaluation so far
+        self.extractor = self._metrics_extractor()  # fails here, before a run folder exists
         self.fixed_z, self.fixed_labels = self._fixed_latents()
         if resume is not None:
             self._load_state(resume)
@@ -102,6 +104,42 @@ class Trainer:
         if num_classes:
             counts = torch.bincount(self.dataset.labels, minlength=num_classes).float()
             self.class_weights = counts / counts.sum()  # generator labels follow the data's class mix
+
+    def _metrics_extractor(self):
+        """The domain extractor for metrics during training, or None when no metrics are asked for."""
+        if not self.config.train.metric_names:
+            return None
+        from ..metrics.evaluate import choose_extractor
+
+        with self._isolated_rng():  # building the network to load into draws initial weights
+            return choose_extractor(self.config.train.extractor or None, self.config.data.source,
+                                    self.config.data.resolution)
+
+    def _isolated_rng(self):
+        """A context in which torch's global RNG (CPU, and this CUDA device) is put back afterwards."""
+        devices = [torch.cuda.current_device()] if self.device.type == "cuda" else []
+        return torch.random.fork_rng(devices=devices)
+
+    def evaluate(self) -> dict[str, float]:
+        """Metrics of G_ema against the data, appended to metrics.jsonl; best.pt follows the best value.
+
+        Sampling uses fixed seeds and the metrics their own RNGs, so evaluating never changes training.
+        """
+        from ..metrics.evaluate import evaluate_generator, metric_key
+
+        tc = self.config.train
+        spec = generator_spec(self.config.to_dict(), self.class_names, self.step_count)
+        with self._isolated_rng():
+            results = evaluate_generator(Generator(self.G_ema, spec, self.device), self.config.data.source,
+                                         tc.metric_names, n=tc.metrics_n, extractor=self.extractor)
+        with (self.run_dir / "metrics.jsonl").open("a") as handle:
+            handle.write(json.dumps({"step": self.step_count, **results}) + "\n")
+        key = metric_key(tc.best_metric, tc.metrics_n, self.extractor)
+        if self.best is None or results[key] < self.best["value"]:
+            self.best = {"key": key, "value": results[key], "step": self.step_count}
+            self.check_finite()
+            save_checkpoint(self.state_dict(), self.run_dir / "checkpoints" / "best.pt")
+        return results
 
     def _fixed_latents(self) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Latents (and labels) of the sample grids, from their own RNG so they draw nothing from training's."""
@@ -187,7 +225,7 @@ class Trainer:
             "elapsed_s": self.elapsed_s, "class_names": self.class_names,
             "G": self.G.state_dict(), "D": self.D.state_dict(), "G_ema": self.G_ema.state_dict(),
             "opt_G": self.opt_G.state_dict(), "opt_D": self.opt_D.state_dict(),
-            "augment": self.loss.augment.state_dict(), "rng": capture_rng_state(),
+            "augment": self.loss.augment.state_dict(), "rng": capture_rng_state(), "best": self.best,
         }
 
     def _load_state(self, state: dict[str, Any]) -> None:
@@ -197,6 +235,7 @@ class Trainer:
             getattr(self, name).load_state_dict(state[name])
         self.step_count, self.critic_steps = state["step"], state["critic_steps"]
         self.batches_consumed, self.elapsed_s = state["batches_consumed"], state["elapsed_s"]
+        self.best = state.get("best")
         restore_rng_state(state["rng"])
 
     def save_checkpoint(self) -> Path:
@@ -234,6 +273,7 @@ class Trainer:
         """Train to `config.train.steps`, a time limit, or a SIGINT/SIGTERM; checkpoint and export at the end."""
         tc = self.config.train
         truncate_jsonl(self.run_dir / "stats.jsonl", self.step_count)
+        truncate_jsonl(self.run_dir / "metrics.jsonl", self.step_count)
         status = "finished"
         previous = self._install_signal_handlers()
         started, window_start, window_steps = time.perf_counter(), time.perf_counter(), 0
@@ -262,6 +302,9 @@ class Trainer:
                         break
         finally:
             self._restore_signal_handlers(previous)
+        evaluated = tc.metrics_every and self.step_count % tc.metrics_every == 0
+        if status == "finished" and tc.metric_names and not evaluated:
+            self.evaluate()
         self.save_checkpoint()
         self.write_samples()
         return TrainResult(self.run_dir, self.step_count, status)
@@ -270,6 +313,8 @@ class Trainer:
         tc = self.config.train
         if tc.sample_every and self.step_count % tc.sample_every == 0:
             self.write_samples()
+        if tc.metric_names and tc.metrics_every and self.step_count % tc.metrics_every == 0:
+            self.evaluate()
         if tc.checkpoint_every and self.step_count % tc.checkpoint_every == 0:
             self.save_checkpoint()
 
