@@ -48,10 +48,13 @@ def choose_extractor(path: str | None, data: str, resolution: int) -> DomainExtr
     )
 
 
-def real_images(data: str, resolution: int, channels: int, n: int) -> torch.Tensor:
-    """Up to `n` dataset images `(N, C, R, R)` in [-1, 1], in a fixed order (the first n items)."""
+def real_images(data: str, resolution: int, channels: int, n: int, seed: int = 1) -> torch.Tensor:
+    """Up to `n` dataset images `(N, C, R, R)` in [-1, 1], in a fixed order (the first n items).
+
+    `seed` picks a procedural set's glyphs: 1 (default) gives glyphs other than training's seed 0.
+    """
     dataset = build_dataset(DataConfig(source=data, resolution=resolution, channels=channels, size=n,
-                                       seed=1))  # procedural glyphs other than the training set's seed 0
+                                       seed=seed))
     count = min(n, len(dataset))
     return torch.stack([dataset[i][0] for i in range(count)])
 
