@@ -27,10 +27,11 @@ SPEC = {"latent_dim": 16, "resolution": 32, "channels": 1, "class_names": []}
 def test_a_copying_generator_is_flagged_and_a_random_one_is_not():
     training = real_images("logograms", 32, 1, 200, seed=0)
     copier = Generator(CopyNet(training[torch.arange(200) % 10 != 0]), SPEC)  # copies of the training part
-    report = audit_generator(copier, training, n=50)
+    report, (samples, matches) = audit_generator(copier, training, n=50)
+    assert torch.equal(samples, matches)  # each copy sits beside the image it copied
     assert len(report["flagged"]) == 50 and report["sample_pixel"]["max"] < 1e-6
     random_net = build_generator("dcgan", resolution=32, channels=1, latent_dim=16, width=8, max_width=16)
-    report = audit_generator(Generator(random_net, SPEC), training, n=50)
+    report, _ = audit_generator(Generator(random_net, SPEC), training, n=50)
     assert report["flagged"] == []
     assert report["sample_pixel"]["min"] > report["pixel_threshold"]
 

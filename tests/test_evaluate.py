@@ -48,6 +48,8 @@ def test_metrics_command_prints_and_writes_json(logogram_run, tmp_path, capsys, 
     saved = json.loads(out.read_text())
     assert set(saved["results"]) == {"fid20_domain-logograms-32", "density20_domain-logograms-32",
                                      "coverage20_domain-logograms-32"}
+    assert main(["metrics", str(logogram_run), "--data", "logograms", "--n", "20", "--json", str(out)]) == 2
+    assert "already exists" in capsys.readouterr().err  # never replaced without --overwrite
     assert main(["metrics", str(tmp_path / "missing-run"), "--data", "logograms"]) == 2
     assert main(["metrics", str(logogram_run), "--data", "logograms", "--metrics", "is"]) == 2
     assert "unknown metric" in capsys.readouterr().err

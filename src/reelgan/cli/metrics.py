@@ -59,6 +59,7 @@ def add_parser(subparsers) -> None:
     c.add_argument("--extractor", help="domain extractor .safetensors (default: the bundled one for logograms)")
     c.add_argument("--seed", type=int, default=0, help="first sample seed (default 0)")
     c.add_argument("--json", help="also write the results to this JSON file")
+    c.add_argument("--overwrite", action="store_true", help="replace an existing --json file")
     c.set_defaults(run=run_compute)
 
 
@@ -103,14 +104,15 @@ def run_compute(args: argparse.Namespace) -> int:
                            f"choose from {', '.join(METRICS)}")
     if args.n < 1:
         raise ReelganError(f"--n must be at least 1; got {args.n}")
-    json_path = fresh_output(Path(args.json), overwrite=True) if args.json else None
-    G = load_generator(source_path(args), device=args.device)
-    extractor = choose_extractor(args.extractor, args.data, G.resolution)
+    json_path = fresh_output(Path(args.json), args.overwrite) if args.json else None
+    source = source_path(args)
+    G = load_generator(source, device=args.device)
+    extractor = choose_extractor(args.extractor, args.data)
     results = evaluate_generator(G, args.data, names, n=args.n, extractor=extractor, seed=args.seed)
     width = max(map(len, results))
     for key, value in results.items():
         print(f"{key:<{width}}  {value:.4f}")
     if json_path is not None:
-        json_path.write_text(json.dumps({"source": str(source_path(args)), "data": args.data,
+        json_path.write_text(json.dumps({"source": str(source), "data": args.data,
                                          "generator_hash": G.hash, "results": results}, indent=2) + "\n")
     return 0

@@ -44,10 +44,12 @@ def _split(images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def audit_generator(G: Generator, training: torch.Tensor, n: int = 1000, quantile: float = 0.01,
-                    extractor: DomainExtractor | None = None, seed: int = 0) -> dict[str, Any]:
+                    extractor: DomainExtractor | None = None, seed: int = 0
+                    ) -> tuple[dict[str, Any], tuple[torch.Tensor, torch.Tensor]]:
     """Audit `n` samples of G (seeds seed..) against training images `(N, C, R, R)` in [-1, 1].
 
-    Returns a JSON-able report; `report["flagged"]` lists the likely copies, nearest first.
+    Returns a JSON-able report (`report["flagged"]` lists the likely copies, nearest first) and the 16
+    closest pairs as (samples, their nearest training images), each `(K, C, R, R)`.
     """
     if len(training) < 20:
         raise ReelganError(f"a copy audit needs at least 20 training images; got {len(training)}")
@@ -80,9 +82,9 @@ def audit_generator(G: Generator, training: torch.Tensor, n: int = 1000, quantil
          **({"feature_distance": float(feature_distance[i])} if feature_distance is not None else {})}
         for i in order if sample_pixel[i] < threshold
     ]
-    report["closest"] = [int(i) for i in order[:16]]  # sample indices for the side-by-side sheet
-    report["_pairs"] = (samples[order[:16]], train_part[sample_index[order[:16]]])
-    return report
+    closest = order[:16]
+    report["closest_seeds"] = [seed + int(i) for i in closest]
+    return report, (samples[closest], train_part[sample_index[closest]])
 
 
 def _summary(values: np.ndarray) -> dict[str, float]:
@@ -90,9 +92,8 @@ def _summary(values: np.ndarray) -> dict[str, float]:
             "median": float(np.median(values)), "max": float(values.max())}
 
 
-def write_pairs_sheet(report: dict[str, Any], path: Path, generator_hash: str) -> None:
-    """A PNG of the closest pairs: each generated sample beside its nearest training image."""
-    samples, matches = report["_pairs"]
+def write_pairs_sheet(samples: torch.Tensor, matches: torch.Tensor, path: Path, generator_hash: str) -> None:
+    """A PNG of pairs `(K, C, R, R)` each: every generated sample beside its nearest training image."""
     pairs = torch.stack([samples, matches], dim=1).flatten(0, 1)  # (2K, C, R, R): sample, match, ...
     record = make_record(generator_hash=generator_hash, seed=None,
                          source_type=COMPOSITE_WITH_TRAINED_ALGORITHMIC_MEDIA,
@@ -110,13 +111,12 @@ def run_audit(G: Generator, data: str, out_dir: Path, n: int, quantile: float, e
     training = real_images(data, G.resolution, G.channels, limit, seed=0)
     extractor = None
     if extractor_path or data == "logograms":
-        extractor = choose_extractor(extractor_path, data, G.resolution)
+        extractor = choose_extractor(extractor_path, data)
         if extractor.spec["channels"] != G.channels:
             extractor = None  # feature distances need a matching extractor; pixel distances still work
-    report = audit_generator(G, training, n=n, quantile=quantile, extractor=extractor)
+    report, (samples, matches) = audit_generator(G, training, n=n, quantile=quantile, extractor=extractor)
     out_dir.mkdir(parents=True, exist_ok=True)
-    write_pairs_sheet(report, out_dir / "closest.png", G.hash)
-    report.pop("_pairs")
+    write_pairs_sheet(samples, matches, out_dir / "closest.png", G.hash)
     report.update({"data": data, "generator_hash": G.hash})
     (out_dir / "report.json").write_text(json.dumps(report, indent=2) + "\n")
     return report

@@ -36,8 +36,8 @@ def metric_key(name: str, n: int, extractor: DomainExtractor) -> str:
     return f"{name}{count_label(n)}_domain-{extractor.spec['dataset']}-{extractor.spec['resolution']}"
 
 
-def choose_extractor(path: str | None, data: str, resolution: int) -> DomainExtractor:
-    """The extractor the user named, or the bundled one for a built-in dataset."""
+def choose_extractor(path: str | None, data: str) -> DomainExtractor:
+    """The extractor the user named, or the bundled one for a built-in dataset (it resizes its input)."""
     if path:
         return load_extractor(path)
     if data == "logograms":
@@ -77,7 +77,7 @@ def reference_features(images: torch.Tensor, extractor: DomainExtractor) -> np.n
 def evaluate_generator(G: Generator, data: str, metrics: list[str], n: int = 10000,
                        extractor: DomainExtractor | None = None, seed: int = 0) -> dict[str, float]:
     """Compare `n` samples of G (seeds seed..seed+n-1) with `n` dataset images; protocol-named results."""
-    extractor = extractor or choose_extractor(None, data, G.resolution)
+    extractor = extractor or choose_extractor(None, data)
     if extractor.spec["channels"] != G.channels:
         raise ReelganError(
             f"the extractor takes {extractor.spec['channels']}-channel images but the generator makes "

@@ -112,8 +112,7 @@ class Trainer:
         from ..metrics.evaluate import choose_extractor
 
         with self._isolated_rng():  # building the network to load into draws initial weights
-            return choose_extractor(self.config.train.extractor or None, self.config.data.source,
-                                    self.config.data.resolution)
+            return choose_extractor(self.config.train.extractor or None, self.config.data.source)
 
     def _isolated_rng(self):
         """A context in which torch's global RNG (CPU, and this CUDA device) is put back afterwards."""
