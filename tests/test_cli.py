@@ -158,7 +158,7 @@ def test_interpolate_errors(tmp_path, trained_run, capsys):
 
 
 def test_every_command_has_help_with_an_example(capsys):
-    for command in ("train", "generate", "interpolate", "export", "demo"):
+    for command in ("train", "generate", "interpolate", "export", "demo", "metrics", "plot", "audit"):
         assert main([command, "--help"]) == 0
         out = capsys.readouterr().out
         assert "examples:" in out and f"reelgan {command}" in out
