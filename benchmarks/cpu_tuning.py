@@ -5,6 +5,9 @@ for the same wall time (grids at 2, 5 and 10 minutes by default).
 
     python benchmarks/cpu_tuning.py --data ../shared/data/omniglot_background.zip --preset paper --tag omniglot-paper
     python benchmarks/cpu_tuning.py --data logograms --tag logograms-default
+
+With `--snapshot-every 1 --snapshot-dir DIR` it also exports the EMA generator every minute (DIR/TAG-XXmin),
+for `benchmarks/fid_curves.py` to score after the run, so scoring does not eat into the timed run.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from reelgan.config import build_config
 from reelgan.media import make_grid, save_png, upscale
 from reelgan.provenance import make_record
 from reelgan.train import Trainer
-from reelgan.generator import weights_hash
+from reelgan.generator import export_generator, generator_spec, weights_hash
 
 
 def main() -> None:
@@ -33,6 +36,8 @@ def main() -> None:
     parser.add_argument("--marks", default="2,5,10", help="minutes at which to save a grid")
     parser.add_argument("--tag", required=True, help="name of the output files")
     parser.add_argument("--out", default="benchmarks/results")
+    parser.add_argument("--snapshot-every", type=float, default=0.0, help="minutes between exports (0: none)")
+    parser.add_argument("--snapshot-dir", default=None, help="where the exports go")
     args = parser.parse_args()
 
     overrides: dict = {"data": {"source": args.data, "resolution": 32, "channels": 1},
@@ -52,10 +57,25 @@ def main() -> None:
     z = torch.randn(64, config.net.latent_dim, generator=torch.Generator().manual_seed(7))
     log = {"tag": args.tag, "config": config.to_dict(), "setup_s": round(setup_s, 1), "marks": [],
            "threads": torch.get_num_threads()}
+    snapshots = [] if not args.snapshot_every else [
+        args.snapshot_every * i for i in range(int(round(max(marks) / args.snapshot_every)) + 1)]
+    log["snapshots"] = []
+
+    def export_due(elapsed_min: float) -> None:
+        # Exports take a few milliseconds; their time is inside the run's wall clock.
+        while snapshots and snapshots[0] <= elapsed_min:
+            minutes = snapshots.pop(0)
+            spec = generator_spec(config.to_dict(), trainer.class_names, trainer.step_count)
+            stem = f"{args.tag}-{minutes:05.2f}min"
+            export_generator(trainer.G_ema, spec, Path(args.snapshot_dir), stem=stem)
+            log["snapshots"].append({"minutes": minutes, "step": trainer.step_count, "stem": stem})
+
     start = time.perf_counter()
     for mark in marks:
         while time.perf_counter() - start < mark * 60:
+            export_due((time.perf_counter() - start) / 60)
             trainer.step()
+        export_due(mark)
         trainer.check_finite()
         with torch.no_grad():
             images = trainer.G_ema(z).float()

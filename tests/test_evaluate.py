@@ -1,6 +1,7 @@
 import json
 
 import pytest
+import torch
 
 from reelgan.cli.main import main
 from reelgan.errors import ReelganError
@@ -53,3 +54,18 @@ def test_metrics_command_prints_and_writes_json(logogram_run, tmp_path, capsys, 
     assert main(["metrics", str(tmp_path / "missing-run"), "--data", "logograms"]) == 2
     assert main(["metrics", str(logogram_run), "--data", "logograms", "--metrics", "is"]) == 2
     assert "unknown metric" in capsys.readouterr().err
+
+
+def test_reference_images_span_the_whole_set(tmp_path):
+    from PIL import Image
+    from reelgan.metrics.evaluate import real_images
+
+    for name, shade in (("a_dark", 0), ("b_light", 255)):  # sorted order puts every dark image first
+        (tmp_path / name).mkdir()
+        for i in range(20):
+            Image.new("L", (16, 16), shade).save(tmp_path / name / f"{i}.png")
+    subset = real_images(str(tmp_path), 16, 1, 20)
+    assert len(subset) == 20
+    light = int((subset.mean(dim=(1, 2, 3)) > 0).sum())
+    assert 5 <= light <= 15  # both folders are represented, not just the first 20 files
+    assert torch.equal(subset, real_images(str(tmp_path), 16, 1, 20))  # the same subset every time

@@ -154,7 +154,7 @@ class TrainConfig:
     metrics_every: int = 0      # steps between evaluations (0: only at the end of a finished run)
     metrics_n: int = 2000       # samples of each side per evaluation
     best_metric: str = "fid"    # best.pt keeps the checkpoint with the lowest value of this metric
-    extractor: str = ""         # domain extractor .safetensors ("" = the bundled one, for logograms)
+    extractor: str = ""         # domain .safetensors, "inception" or an Inception .pth ("" = bundled, logograms)
     name: str = ""              # run name after the number (default: data-loss-resolution)
     out: str = "runs"           # folder that holds the numbered run folders
 

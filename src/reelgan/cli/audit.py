@@ -22,7 +22,8 @@ def add_parser(subparsers) -> None:
     p.add_argument("--n", type=int, default=1000, help="generated samples to check (default 1000)")
     p.add_argument("--quantile", type=float, default=0.01, help="flag samples nearer to a training image "
                    "than this share of held-out real images are (default 0.01)")
-    p.add_argument("--extractor", help="domain extractor for feature distances (default: bundled for logograms)")
+    p.add_argument("--extractor", help="extractor for feature distances: a domain .safetensors (default: bundled "
+                   "for logograms), 'inception' or an Inception .pth")
     p.add_argument("--max-images", type=int, default=20000, help="training images to compare with (default "
                    "20000; for logograms, the first of the training set)")
     p.add_argument("--out", default="audit", help="output folder (default audit/)")

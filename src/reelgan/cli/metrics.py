@@ -1,4 +1,4 @@
-"""`reelgan metrics`: tools for measuring generators (train-extractor: the `domain` feature extractor)."""
+"""`reelgan metrics`: measure generators (compute), train the `domain` extractor, fetch the Inception weights."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from ..metrics.domain import feature_scale, save_extractor, train_domain_net
 from ..metrics import METRICS
 from .common import add_command, add_source_argument, fresh_output, source_path
 
-SUBCOMMANDS = ("train-extractor", "compute")
+SUBCOMMANDS = ("train-extractor", "compute", "fetch-weights")
 
 
 def route(argv: list[str]) -> list[str]:
@@ -27,12 +27,15 @@ EXAMPLES = """\
   reelgan metrics latest --data ~/stills --extractor stills-64.safetensors --json scores.json
   reelgan metrics train-extractor logograms --resolution 32
   reelgan metrics train-extractor ~/stills --resolution 64 --channels 3 --steps 4000 --out stills-64.safetensors
+  reelgan metrics fetch-weights          # once, online: the FID Inception weights
+  reelgan metrics latest --data ~/stills --extractor inception --metrics fid,kid
 """
 
 
 def add_parser(subparsers) -> None:
     """Register `reelgan metrics` and its subcommands."""
-    p = add_command(subparsers, "metrics", "measure generators: train the domain feature extractor", EXAMPLES)
+    p = add_command(subparsers, "metrics", "measure generators: FID/KID/precision/recall, feature extractors",
+                    EXAMPLES)
     commands = p.add_subparsers(dest="metrics_command", metavar="SUBCOMMAND", required=True,
                                 parser_class=type(p))
     t = commands.add_parser("train-extractor", help="train a small CNN on a dataset's images (no labels "
@@ -56,11 +59,19 @@ def add_parser(subparsers) -> None:
     c.add_argument("--data", required=True, help="the dataset to compare with (folder, zip, npy/npz, logograms)")
     c.add_argument("--metrics", default="fid,kid,pr", help=f"comma-separated, from {', '.join(METRICS)}")
     c.add_argument("--n", type=int, default=10000, help="samples of each side (default 10000)")
-    c.add_argument("--extractor", help="domain extractor .safetensors (default: the bundled one for logograms)")
+    c.add_argument("--extractor", help="a domain extractor .safetensors (default: the bundled one for logograms), "
+                   "'inception' (weights from $REELGAN_INCEPTION_WEIGHTS or fetch-weights) or an Inception .pth")
     c.add_argument("--seed", type=int, default=0, help="first sample seed (default 0)")
     c.add_argument("--json", help="also write the results to this JSON file")
     c.add_argument("--overwrite", action="store_true", help="replace an existing --json file")
     c.set_defaults(run=run_compute)
+    f = commands.add_parser("fetch-weights", help="download the FID Inception-v3 weights (95.6 MB) for "
+                            "--extractor inception; the only command that uses the network",
+                            epilog=f"examples:\n{EXAMPLES}", formatter_class=argparse.RawDescriptionHelpFormatter)
+    f.add_argument("--out", help="where to write them (default: $REELGAN_CACHE/weights or ~/.cache/reelgan/weights)")
+    f.add_argument("--url", help="download from here instead (a mirror, or a file:// path)")
+    f.add_argument("--overwrite", action="store_true", help="replace an existing file")
+    f.set_defaults(run=run_fetch_weights)
 
 
 def run_train_extractor(args: argparse.Namespace) -> int:
@@ -115,4 +126,16 @@ def run_compute(args: argparse.Namespace) -> int:
     if json_path is not None:
         json_path.write_text(json.dumps({"source": str(source), "data": args.data,
                                          "generator_hash": G.hash, "results": results}, indent=2) + "\n")
+    return 0
+
+
+def run_fetch_weights(args: argparse.Namespace) -> int:
+    """Download the Inception weights, check their sha256, say where they went."""
+    from ..metrics.inception import INCEPTION_URL, fetch_weights
+
+    url = args.url or INCEPTION_URL
+    print(f"downloading {url}")
+    out = fetch_weights(args.out, url, args.overwrite)
+    print(f"wrote {out} (sha256 checked); use it with --extractor inception"
+          + ("" if not args.out else f" and REELGAN_INCEPTION_WEIGHTS={out}, or --extractor {out}"))
     return 0

@@ -105,7 +105,8 @@ def add_parser(subparsers) -> None:
     run.add_argument("--metrics-every", type=int, help="steps between metric evaluations (0: at the end)")
     run.add_argument("--metrics-n", type=int, help="samples of each side per evaluation (default 2000)")
     run.add_argument("--best-metric", help="fid or kid: checkpoints/best.pt keeps its lowest value")
-    run.add_argument("--extractor", help="domain extractor for metrics (default: bundled, logograms only)")
+    run.add_argument("--extractor", help="feature extractor for metrics: a domain .safetensors (default: bundled, "
+                     "logograms only), 'inception' or an Inception .pth")
     run.add_argument("--out", help="folder of numbered run folders (default runs)")
     p.set_defaults(run=run_train)
 

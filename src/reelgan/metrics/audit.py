@@ -19,8 +19,7 @@ from ..errors import ReelganError
 from ..generator import Generator
 from ..media import make_grid, save_png
 from ..provenance import COMPOSITE_WITH_TRAINED_ALGORITHMIC_MEDIA, make_record
-from .domain import DomainExtractor
-from .evaluate import choose_extractor
+from .evaluate import Extractor, choose_extractor
 
 HELD_OUT_FRACTION = 0.1
 
@@ -44,7 +43,7 @@ def _split(images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def audit_generator(G: Generator, training: torch.Tensor, n: int = 1000, quantile: float = 0.01,
-                    extractor: DomainExtractor | None = None, seed: int = 0
+                    extractor: Extractor | None = None, seed: int = 0
                     ) -> tuple[dict[str, Any], tuple[torch.Tensor, torch.Tensor]]:
     """Audit `n` samples of G (seeds seed..) against training images `(N, C, R, R)` in [-1, 1].
 
@@ -112,7 +111,7 @@ def run_audit(G: Generator, data: str, out_dir: Path, n: int, quantile: float, e
     extractor = None
     if extractor_path or data == "logograms":
         extractor = choose_extractor(extractor_path, data)
-        if extractor.spec["channels"] != G.channels:
+        if extractor.spec["channels"] not in (None, G.channels):
             extractor = None  # feature distances need a matching extractor; pixel distances still work
     report, (samples, matches) = audit_generator(G, training, n=n, quantile=quantile, extractor=extractor)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -90,6 +90,10 @@ class DomainExtractor:
     net: DomainNet
     spec: dict[str, Any]
 
+    def label(self, resolution: int) -> str:
+        """Protocol label in metric names, e.g. `domain-logograms-32` (the extractor's data and resolution)."""
+        return f"domain-{self.spec['dataset']}-{self.spec['resolution']}"
+
     @torch.no_grad()
     def features(self, images: torch.Tensor, batch: int = 512) -> np.ndarray:
         """Features of images `(N, C, H, W)` in [-1, 1]; resized to the extractor's resolution if needed."""

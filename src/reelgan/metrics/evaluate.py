@@ -19,6 +19,9 @@ from ..errors import ReelganError
 from ..generator import Generator
 from . import compute_metrics
 from .domain import DomainExtractor, bundled_extractor_path, load_extractor
+from .inception import InceptionExtractor, load_inception
+
+Extractor = DomainExtractor | InceptionExtractor
 
 
 def cache_dir() -> Path:
@@ -31,35 +34,45 @@ def count_label(n: int) -> str:
     return f"{n // 1000}k" if n >= 1000 and n % 1000 == 0 else str(n)
 
 
-def metric_key(name: str, n: int, extractor: DomainExtractor) -> str:
-    """Protocol-named key such as fid10k_domain-logograms-32."""
-    return f"{name}{count_label(n)}_domain-{extractor.spec['dataset']}-{extractor.spec['resolution']}"
+def metric_key(name: str, n: int, extractor: Extractor, resolution: int) -> str:
+    """Protocol-named key such as fid10k_domain-logograms-32 or fid10k_inception-32 (32 px samples)."""
+    return f"{name}{count_label(n)}_{extractor.label(resolution)}"
 
 
-def choose_extractor(path: str | None, data: str) -> DomainExtractor:
-    """The extractor the user named, or the bundled one for a built-in dataset (it resizes its input)."""
-    if path:
-        return load_extractor(path)
+def choose_extractor(name: str | None, data: str) -> Extractor:
+    """The extractor the user named, or the bundled domain one for a built-in dataset.
+
+    `name`: None or "domain" (the bundled extractor), a domain extractor `.safetensors`, "inception" (weights
+    from $REELGAN_INCEPTION_WEIGHTS or the default place) or an Inception weights `.pth` file.
+    """
+    if name == "inception" or (name and Path(name).suffix == ".pth"):
+        return load_inception(None if name == "inception" else name)
+    if name and name != "domain":
+        return load_extractor(name)
     if data == "logograms":
         return load_extractor(bundled_extractor_path("logograms", 32))
     raise ReelganError(
         f"no domain extractor for {data}; train one with `reelgan metrics train-extractor {data}` "
-        "and pass it with --extractor"
+        "and pass it with --extractor (or use --extractor inception)"
     )
 
 
 def real_images(data: str, resolution: int, channels: int, n: int, seed: int = 1) -> torch.Tensor:
-    """Up to `n` dataset images `(N, C, R, R)` in [-1, 1], in a fixed order (the first n items).
+    """Up to `n` dataset images `(N, C, R, R)` in [-1, 1], always the same ones for the same data and n.
 
+    A set larger than `n` gives a fixed random subset in file order, so that the reference covers every
+    class and folder (the first n files of a sorted folder would cover only some).
     `seed` picks a procedural set's glyphs: 1 (default) gives glyphs other than training's seed 0.
     """
     dataset = build_dataset(DataConfig(source=data, resolution=resolution, channels=channels, size=n,
                                        seed=seed))
-    count = min(n, len(dataset))
-    return torch.stack([dataset[i][0] for i in range(count)])
+    indices = torch.arange(len(dataset))
+    if len(dataset) > n:
+        indices = torch.randperm(len(dataset), generator=torch.Generator().manual_seed(0))[:n].sort().values
+    return torch.stack([dataset[int(i)][0] for i in indices])
 
 
-def reference_features(images: torch.Tensor, extractor: DomainExtractor) -> np.ndarray:
+def reference_features(images: torch.Tensor, extractor: Extractor) -> np.ndarray:
     """Features of the real images, cached by the sha256 of the pixels and of the extractor."""
     pixels = ((images.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).numpy()
     key = hashlib.sha256(pixels.tobytes() + str(pixels.shape).encode() + extractor.spec["sha256"].encode())
@@ -75,10 +88,10 @@ def reference_features(images: torch.Tensor, extractor: DomainExtractor) -> np.n
 
 
 def evaluate_generator(G: Generator, data: str, metrics: list[str], n: int = 10000,
-                       extractor: DomainExtractor | None = None, seed: int = 0) -> dict[str, float]:
+                       extractor: Extractor | None = None, seed: int = 0) -> dict[str, float]:
     """Compare `n` samples of G (seeds seed..seed+n-1) with `n` dataset images; protocol-named results."""
     extractor = extractor or choose_extractor(None, data)
-    if extractor.spec["channels"] != G.channels:
+    if extractor.spec["channels"] not in (None, G.channels):  # None: takes any channel count
         raise ReelganError(
             f"the extractor takes {extractor.spec['channels']}-channel images but the generator makes "
             f"{G.channels}; train an extractor on {G.channels}-channel data"
@@ -88,4 +101,4 @@ def evaluate_generator(G: Generator, data: str, metrics: list[str], n: int = 100
         raise ReelganError(f"{data} has {len(real)} images; these metrics at --n {n} need {n}: lower --n")
     fake_features = extractor.features(G.sample(n, seed=seed))
     results = compute_metrics(metrics, reference_features(real, extractor), fake_features)
-    return {metric_key(key, n, extractor): value for key, value in results.items()}
+    return {metric_key(key, n, extractor, G.resolution): value for key, value in results.items()}

@@ -133,7 +133,7 @@ class Trainer:
                                          tc.metric_names, n=tc.metrics_n, extractor=self.extractor)
         with (self.run_dir / "metrics.jsonl").open("a") as handle:
             handle.write(json.dumps({"step": self.step_count, **results}) + "\n")
-        key = metric_key(tc.best_metric, tc.metrics_n, self.extractor)
+        key = metric_key(tc.best_metric, tc.metrics_n, self.extractor, self.config.data.resolution)
         if self.best is None or results[key] < self.best["value"]:
             self.best = {"key": key, "value": results[key], "step": self.step_count}
             self.check_finite()
