@@ -44,18 +44,22 @@ def score_run(tag: str, results_dir: Path, snapshots: Path, data: str, extractor
 
 
 def plot_curves(runs: list[dict], key: str, title: str, path: Path) -> None:
-    """One line per run: FID (log scale) against minutes of training."""
-    fig, axis = plt.subplots(figsize=(6, 4), dpi=120)
+    """Two panels, one line per run: FID (log scale) against wall-clock minutes and against generator steps.
+
+    Steps do not depend on how busy the machine was, so the right panel checks the left one.
+    """
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4), dpi=120)
     for run in runs:
-        xs = [p["minutes"] for p in run["points"] if p["minutes"] > 0]
-        ys = [p[key] for p in run["points"] if p["minutes"] > 0]
-        axis.plot(xs, ys, marker="o", label=run["tag"])
-    axis.set_yscale("log")
-    axis.set_xlabel("wall-clock minutes of training (2-core CPU)")
-    axis.set_ylabel(key)
-    axis.set_title(title)
-    axis.grid(True, which="both", alpha=0.3)
-    axis.legend()
+        points = [p for p in run["points"] if p["minutes"] > 0]
+        for axis, x in zip(axes, ("minutes", "step")):
+            axis.plot([p[x] for p in points], [p[key] for p in points], marker="o", label=run["tag"])
+    for axis, label in zip(axes, ("wall-clock minutes of training (2-core CPU)", "generator steps")):
+        axis.set_yscale("log")
+        axis.set_xlabel(label)
+        axis.set_ylabel(key)
+        axis.grid(True, which="both", alpha=0.3)
+        axis.legend()
+    fig.suptitle(title)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
@@ -70,9 +74,15 @@ def main() -> None:
     parser.add_argument("--name", required=True, help="output name: results/fid-curves-NAME.{json,png}")
     parser.add_argument("--n", type=int, default=10000)
     parser.add_argument("--results", default="benchmarks/results")
+    parser.add_argument("--replot", action="store_true", help="only redraw the PNG from the JSON")
     args = parser.parse_args()
 
     results_dir = Path(args.results)
+    if args.replot:
+        saved = json.loads((results_dir / f"fid-curves-{args.name}.json").read_text())
+        plot_curves(saved["runs"], saved["key"], f"{args.name}: {saved['key']}",
+                    results_dir / f"fid-curves-{args.name}.png")
+        return
     extractor = choose_extractor(args.extractor, args.data)
     runs = [score_run(tag, results_dir, Path(args.snapshots), args.data, extractor, args.n)
             for tag in args.tags.split(",")]

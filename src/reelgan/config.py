@@ -59,7 +59,8 @@ class DataConfig:
     source: str = "logograms"   # a folder, .zip, .npy/.npz, or a built-in name (see BUILTIN_DATASETS)
     resolution: int = 32        # training size in pixels (square, power of two 16..256)
     channels: int = 1           # 1 grayscale, 3 RGB, 4 RGBA
-    cond: bool = False          # class labels from the first-level subfolder names
+    cond: bool = False          # class labels from the subfolder names
+    class_depth: int = 1        # with cond: how many folder levels name a class (Omniglot: 1 alphabet, 2 character)
     max_images: int = 0         # use at most this many images (0: all)
     xflip: bool = False         # also show each image mirrored left-right (doubles the set)
     size: int = 20000           # number of glyphs in a procedural dataset
@@ -75,8 +76,25 @@ class DataConfig:
             )
         _check_choice("channels", self.channels, CHANNELS)
         _check_int("data.max_images", self.max_images, minimum=0)
+        _check_int("data.class_depth", self.class_depth, minimum=1)
         _check_int("data.size", self.size, minimum=1)
         _check_int("data.seed", self.seed, minimum=0)
+
+
+SMALL_DATA_IMAGES = 5000  # below this many images, augment "auto" turns DiffAugment on
+
+
+def resolve_augment(loss: "LossConfig", images: int, channels: int) -> "LossConfig":
+    """`loss` with augment "auto" decided for a dataset of `images` images (mirrors not counted).
+
+    Under SMALL_DATA_IMAGES images the critic memorises the set and training collapses without
+    augmentation (Zhao et al. 2020), so "auto" means translation and cutout (plus colour for RGB);
+    otherwise off.
+    """
+    if loss.augment.strip() != "auto":
+        return loss
+    policy = ("translation,cutout" + (",color" if channels >= 3 else "")) if images < SMALL_DATA_IMAGES else ""
+    return dataclasses.replace(loss, augment=policy)
 
 
 @dataclass
@@ -109,7 +127,7 @@ class LossConfig:
     drift: float = 0.001       # epsilon * D(real)^2 keeps WGAN critic scores near 0 (0 to disable)
     r1_gamma: float = 1.0      # gamma of the R1 penalty (ns-r1)
     r1_interval: int = 16      # lazy R1: apply every this many critic steps, scaled up to match
-    augment: str = ""          # DiffAugment policy: comma-separated translation,cutout,color ("" = off)
+    augment: str = "auto"      # DiffAugment: translation,cutout,color list, "" = off, auto = on under 5k images
 
     def __post_init__(self) -> None:
         _check_choice("loss", self.kind, LOSSES)
@@ -119,11 +137,13 @@ class LossConfig:
         _check_int("loss.r1_interval", self.r1_interval, minimum=1)
         for op in self.augment_ops:
             _check_choice("augment", op, AUGMENTS)
+        if "auto" in self.augment and self.augment.strip() != "auto":
+            raise ReelganError(f"augment is 'auto' or a list of {', '.join(AUGMENTS)}, not both; got {self.augment!r}")
 
     @property
     def augment_ops(self) -> list[str]:
-        """The augmentation policy as a list of operation names."""
-        return [op.strip() for op in self.augment.split(",") if op.strip()]
+        """The augmentation policy as a list of operation names ("auto" is resolved by `resolve_augment`)."""
+        return [op.strip() for op in self.augment.split(",") if op.strip() and op.strip() != "auto"]
 
 
 @dataclass

@@ -24,7 +24,7 @@ EXAMPLES = """\
 def add_parser(subparsers) -> None:
     """Register `reelgan demo`."""
     p = add_command(subparsers, "demo", "train on built-in Arrival-style logograms for a few minutes, then "
-                    "write a sample grid and a morph video", EXAMPLES)
+                    "write samples, a morph video, a phrase glyph, a contact sheet and an SVG", EXAMPLES)
     p.add_argument("--minutes", type=float, default=4.5, help="training time limit (default 4.5)")
     p.add_argument("--steps", type=int, default=3000, help="step limit, if reached first (default 3000)")
     p.add_argument("--out", default="runs", help="folder of numbered run folders (default runs)")
@@ -34,7 +34,7 @@ def add_parser(subparsers) -> None:
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    """Train, export, then write samples.png and morph.mp4 into the run folder."""
+    """Train, export, then write samples, morph video and the glyph studio's outputs into the run folder."""
     config = build_config(overrides=merge(DEMO_OVERRIDES, {
         "data": {"source": "logograms"},
         "train": {"steps": args.steps, "max_minutes": args.minutes, "out": args.out, "device": args.device,
@@ -48,6 +48,34 @@ def run_demo(args: argparse.Namespace) -> int:
     grid = make_grid(G.sample(64, seed=0))
     save_png(run_dir / "samples.png", upscale(grid, 768), make_record(generator_hash=G.hash, seed=0, n=64))
     frames = write_walk(G, [0, 1, 2, 3, 4, 5], run_dir / "morph.mp4", frames=36, loop=True, size=384)
+    write_glyph_studio(G, run_dir)
     print(f"step {result.step} in {run_dir}\n  samples: {run_dir / 'samples.png'}\n"
-          f"  morph:   {run_dir / 'morph.mp4'} ({frames} frames)\n  generator: {run_dir / 'generator.safetensors'}")
+          f"  morph:   {run_dir / 'morph.mp4'} ({frames} frames)\n"
+          f"  phrase:  {run_dir / 'phrase.png'} (\"{DEMO_PHRASE}\" written as one glyph)\n"
+          f"  sheet:   {run_dir / 'sheet.png'} and sheet.pdf (samples with their seeds)\n"
+          f"  vector:  {run_dir / 'glyph.svg'} and glyph.png (sample 0, traced; transparent)\n"
+          f"  generator: {run_dir / 'generator.safetensors'}")
     return 0
+
+
+DEMO_PHRASE = "we come in peace"
+
+
+def write_glyph_studio(G, run_dir) -> None:
+    """The glyph studio on the demo's generator: a phrase glyph, a captioned sheet, SVG + transparent PNG."""
+    from ..glyphs.phrase import phrase_glyph, render_phrase
+    from ..glyphs.procedural import procedural_record
+    from ..glyphs.sheet import contact_sheet, save_sheet
+    from ..glyphs.vector import transparent_png, write_svg
+    from ..media import to_uint8
+
+    glyph = phrase_glyph(DEMO_PHRASE)
+    save_png(run_dir / "phrase.png", render_phrase(DEMO_PHRASE, 512),
+             procedural_record(glyph.ring_seed, phrase=DEMO_PHRASE, words=glyph.words))
+    samples = to_uint8(G.sample(32, seed=0))[..., 0]  # (32, H, W) gray, seeds 0..31
+    sheet = contact_sheet(list(samples), [f"seed {i}" for i in range(32)], columns=8, cell=96,
+                          title=f"reelgan demo: generated glyphs, step {G.spec['trained_steps']}")
+    save_sheet(sheet, run_dir / "sheet.png", make_record(generator_hash=G.hash, seed=0, n=32))
+    record = make_record(generator_hash=G.hash, seed=0)
+    write_svg(samples[0], run_dir / "glyph.svg", size=1024, record=record)
+    transparent_png(samples[0], run_dir / "glyph.png", size=1024, record=record)

@@ -12,9 +12,9 @@ import sys
 
 from .. import __version__
 from ..errors import ReelganError
-from . import audit, demo, export, generate, interpolate, metrics, plot, train
+from . import audit, demo, export, generate, glyphs, interpolate, metrics, plot, train
 
-COMMANDS = (train, generate, interpolate, export, metrics, plot, audit, demo)
+COMMANDS = (train, generate, interpolate, export, metrics, plot, audit, glyphs, demo)
 
 
 class OneLineErrorParser(argparse.ArgumentParser):

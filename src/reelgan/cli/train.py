@@ -15,6 +15,7 @@ EXAMPLES = """\
   reelgan train --data logograms --steps 4000
   reelgan train --data ~/footage/stills --resolution 64 --channels 3 --augment translation,cutout,color
   reelgan train --data omniglot.zip --cond --preset paper --net resnet
+  reelgan train --data omniglot_background.zip --cond --class-depth 2     # one class per character
   reelgan train --config run.toml --dry-run
   reelgan train --resume runs/00003-logograms-wgan-gp-32 --steps 8000
   reelgan train --resume latest
@@ -23,7 +24,7 @@ EXAMPLES = """\
 # flag destination -> (config section, field). Every flag defaults to None so we know which were given.
 FLAG_FIELDS: dict[str, tuple[str, str]] = {
     "data": ("data", "source"), "resolution": ("data", "resolution"), "channels": ("data", "channels"),
-    "cond": ("data", "cond"), "max_images": ("data", "max_images"), "xflip": ("data", "xflip"),
+    "cond": ("data", "cond"), "class_depth": ("data", "class_depth"), "max_images": ("data", "max_images"), "xflip": ("data", "xflip"),
     "data_size": ("data", "size"), "data_seed": ("data", "seed"),
     "net": ("net", "arch"), "latent_dim": ("net", "latent_dim"), "g_width": ("net", "g_width"),
     "d_width": ("net", "d_width"), "max_width": ("net", "max_width"), "critic_norm": ("net", "critic_norm"),
@@ -59,7 +60,9 @@ def add_parser(subparsers) -> None:
     data.add_argument("--data", help="folder, .zip, .npy/.npz of images, or the built-in 'logograms'")
     data.add_argument("--resolution", type=int, help="training size: 16, 32, 64, 128 or 256 (default 32)")
     data.add_argument("--channels", type=int, help="1 grayscale, 3 RGB, 4 RGBA (default 1)")
-    data.add_argument("--cond", action=argparse.BooleanOptionalAction, help="class labels from first-level subfolders")
+    data.add_argument("--cond", action=argparse.BooleanOptionalAction, help="class labels from subfolders")
+    data.add_argument("--class-depth", type=int, help="with --cond: folder levels that name a class (default 1; "
+                      "Omniglot: 1 = alphabet, 2 = alphabet/character)")
     data.add_argument("--max-images", type=int, help="use at most this many images")
     data.add_argument("--xflip", action=argparse.BooleanOptionalAction, help="add left-right mirror images")
     data.add_argument("--data-size", type=int, help="glyphs in a procedural dataset (default 20000)")
@@ -77,7 +80,8 @@ def add_parser(subparsers) -> None:
     loss.add_argument("--drift", type=float, help="WGAN drift epsilon on D(real)^2")
     loss.add_argument("--r1-gamma", type=float, help="R1 gamma for ns-r1")
     loss.add_argument("--r1-interval", type=int, help="lazy R1 interval in critic steps")
-    loss.add_argument("--augment", help="DiffAugment policy, e.g. translation,cutout,color ('' = off)")
+    loss.add_argument("--augment", help="DiffAugment policy, e.g. translation,cutout,color ('' = off; default "
+                      "auto: translation,cutout (+color for RGB) under 5,000 images)")
     tr = p.add_argument_group("schedule")
     tr.add_argument("--steps", type=int, help="generator steps to train to")
     tr.add_argument("--batch", type=int, help="real images per critic step (default 64)")

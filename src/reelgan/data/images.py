@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import logging
+from collections import Counter
 import os
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
@@ -83,32 +84,42 @@ def prepare_image(data: bytes | np.ndarray, resolution: int, channels: int) -> n
     return np.ascontiguousarray(array.transpose(2, 0, 1))  # (H, W, C) -> (C, H, W)
 
 
-def _common_root(names: list[str]) -> PurePosixPath:
-    """The folders every file of a zip shares (its top folder), kept only while every file still has a
-    class folder below them: `set/cats/1.png, set/dogs/2.png` -> `set`, but `cats/1.png` alone -> nothing."""
+def _common_root(names: list[str], depth: int = 1) -> PurePosixPath:
+    """The folders every file of a zip shares (its top folder), kept only while every file still has
+    `depth` class folders below them: `set/cats/1.png, set/dogs/2.png` -> `set`, but `cats/1.png` alone ->
+    nothing."""
     parents = [PurePosixPath(name).parent.parts for name in names]
     common: list[str] = []
     for level in zip(*parents):
         if len(set(level)) != 1:
             break
         common.append(level[0])
-    while common and min(len(p) for p in parents) <= len(common):
-        common.pop()  # stripping this much would leave some file without a class folder
+    while common and min(len(p) for p in parents) < len(common) + depth:
+        common.pop()  # stripping this much would leave some file without its class folders
     return PurePosixPath(*common)
 
 
-def label_names(names: list[str], strip_common_root: bool = False) -> list[str]:
-    """Class of each file: its first-level subfolder (below a zip's common top folder)."""
-    root = _common_root(names) if strip_common_root else PurePosixPath()
+def label_names(names: list[str], strip_common_root: bool = False, depth: int = 1) -> list[str]:
+    """Class of each file: its first `depth` subfolders (below a zip's common top folder), joined by '/'.
+
+    Depth 1 on Omniglot-style `alphabet/character/*.png` gives alphabets; depth 2 gives characters
+    (`Futurama/character01`).
+    """
+    root = _common_root(names, depth) if strip_common_root else PurePosixPath()
     labels = []
     for name in names:
         parts = PurePosixPath(name).relative_to(root).parts
-        if len(parts) < 2:
+        if len(parts) < depth + 1:
             raise ReelganError(
-                f"--cond needs every image inside a class subfolder, but {name} is not; "
-                "move it into a subfolder or drop --cond"
+                f"--cond with --class-depth {depth} needs every image {depth} class folder(s) deep, but {name} "
+                "is not; move it, lower --class-depth, or drop --cond"
             )
-        labels.append(parts[0])
+        labels.append("/".join(parts[:depth]))
+    counts = Counter(labels)
+    lonely = sorted(label for label, count in counts.items() if count == 1)
+    if lonely:  # documented behaviour: trained anyway, but such a class can only be copied
+        log.warning("%d class(es) have a single image (%s); the generator can only copy it for those classes",
+                    len(lonely), ", ".join(lonely[:3]) + (", ..." if len(lonely) > 3 else ""))
     return labels
 
 
@@ -223,7 +234,7 @@ def _array_to_hwc_uint8(array: np.ndarray, path: Path) -> np.ndarray:
     return array
 
 
-def find_sources(path: Path, cond: bool) -> tuple[list[ImageSource], list[str] | None]:
+def find_sources(path: Path, cond: bool, class_depth: int = 1) -> tuple[list[ImageSource], list[str] | None]:
     """List the images at `path` (folder, zip, npy/npz) and, with `cond`, their class names."""
     if not path.exists():
         raise ReelganError(f"data path {path} does not exist; give a folder, .zip, .npy/.npz or 'logograms'")
@@ -236,7 +247,7 @@ def find_sources(path: Path, cond: bool) -> tuple[list[ImageSource], list[str] |
     else:
         raise ReelganError(f"{path} is not a folder, .zip, .npy or .npz; give one of those")
     is_zip = path.suffix.lower() == ".zip"
-    return sources, (label_names([s.name for s in sources], strip_common_root=is_zip) if cond else None)
+    return sources, (label_names([s.name for s in sources], is_zip, class_depth) if cond else None)
 
 
 class ImageDataset(torch.utils.data.Dataset):
@@ -246,10 +257,10 @@ class ImageDataset(torch.utils.data.Dataset):
     """
 
     def __init__(self, path: str | Path, resolution: int, channels: int, cond: bool = False,
-                 max_images: int = 0, xflip: bool = False) -> None:
+                 max_images: int = 0, xflip: bool = False, class_depth: int = 1) -> None:
         self.path = Path(path)
         self.resolution, self.channels, self.xflip = resolution, channels, xflip
-        sources, names = find_sources(self.path, cond)
+        sources, names = find_sources(self.path, cond, class_depth)
         if max_images:
             sources, names = sources[:max_images], (names[:max_images] if names else None)
         self.class_names: list[str] = sorted(set(names)) if names else []

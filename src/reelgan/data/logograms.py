@@ -29,6 +29,8 @@ from PIL import Image, ImageDraw, ImageFilter
 
 __all__ = [
     "FEATURE_KINDS",
+    "compose_logogram",
+    "render_geometry",
     "MAX_RESOLUTION",
     "MIN_RESOLUTION",
     "LogogramGeometry",
@@ -91,6 +93,17 @@ class LogogramStyle:
     """Inward strokes stop at this distance from the centre, so the centre stays mostly empty."""
     softness: float = 0.0015
     """Gaussian blur radius that softens the ink edges; skipped when under half an output pixel."""
+    inner_mark_probability: float = 0.3
+    """Chance of small marks inside the ring: short arcs and dots between the empty centre and the ring."""
+    inner_mark_count: tuple[int, int] = (1, 3)
+    """How many inner marks a glyph that has them gets."""
+    ink_density: tuple[float, float] = (0.95, 1.0)
+    """How dark the ink gets, drawn per glyph: 1 is solid black; less lets the paper show through."""
+    ink_texture: float = 0.3
+    """Depth of the slow mottling of the ink's darkness inside solid ink, as a fraction (0: flat ink). It
+    fades in from none at 32 px to full at 128 px, where there is room to see it."""
+    bleed: float = 0.004
+    """How far ink soaks into the paper beyond its edges, unevenly; 0 keeps the edges crisp."""
 
 
 _DEFAULT_STYLE = LogogramStyle()
@@ -440,6 +453,45 @@ def _feature_angles(dice: _Dice, ring: _Ring, count: int, style: LogogramStyle) 
     return [ring.start + (angle - ring.start) % TAU * (ring.span / TAU) for angle in angles]
 
 
+def _inner_marks(dice: _Dice, ring: _Ring, style: LogogramStyle, parts: _Parts) -> None:
+    """Sometimes, a few small marks inside the ring: short arcs following it, or dots."""
+    if dice.random() >= style.inner_mark_probability:
+        return
+    for _ in range(dice.integer(*style.inner_mark_count)):
+        theta = dice.random() * TAU
+        room = ring.radius - ring.thickness - style.inner_limit  # the band between centre and ring
+        radius = style.inner_limit + max(room, 0.0) * dice.uniform(0.35, 0.75)
+        base = CENTRE + radius * complex(math.cos(theta), math.sin(theta))
+        if dice.random() < 0.35:
+            size = dice.uniform(0.008, 0.016)
+            parts.dots.append((base.real - size, base.imag - size, base.real + size, base.imag + size))
+            continue
+        # An arc along the circle through `base`: curvature 1 / radius turns it with the ring.
+        turn = dice.sign()
+        width = dice.uniform(0.012, 0.022)
+        length = dice.uniform(0.05, 0.12)
+        parts.strokes.append(_Stroke(base, theta + turn * math.pi / 2.0, length, turn / radius, 0.0, 0.0, 0.0,
+                                     0.4 * width, 0.0, 0.6 * width))
+
+
+def _check_seed(seed: int) -> int:
+    """The seed as an int, or ValueError if it is negative (numpy integers are accepted)."""
+    seed = operator.index(seed)  # random.Random would reject numpy integers
+    if seed < 0:
+        raise ValueError(f"logogram seed must be a non-negative integer, got {seed}")
+    return seed
+
+
+def _outline(ring: _Ring, parts: _Parts, style: LogogramStyle, ring_points: int) -> LogogramGeometry:
+    """The ring and the sampled parts as filled shapes."""
+    polygons = [
+        _ring_outline(ring, ring_points),
+        *_stroke_outlines(parts.strokes, style),
+        *_blob_outlines(parts.blobs),
+    ]
+    return LogogramGeometry(polygons=polygons, ellipses=parts.dots)
+
+
 def sample_logogram(
     seed: int, style: LogogramStyle | None = None, ring_points: int = 240
 ) -> LogogramGeometry:
@@ -449,22 +501,39 @@ def sample_logogram(
     edge of the ring (more for larger images). Raises ValueError for a negative seed.
     """
     style = style or _DEFAULT_STYLE
-    seed = operator.index(seed)  # accepts numpy integers; random.Random would reject them
-    if seed < 0:
-        raise ValueError(f"logogram seed must be a non-negative integer, got {seed}")
-    dice = _Dice(seed)
+    dice = _Dice(_check_seed(seed))
     ring = _sample_ring(dice, style)
     count = dice.integer(*style.feature_count)
     parts = _Parts()
     for theta in _feature_angles(dice, ring, count, style):
         feature = _FEATURES[dice.pick(style.feature_weights)]
         feature(dice, ring, theta, style, parts)
-    polygons = [
-        _ring_outline(ring, ring_points),
-        *_stroke_outlines(parts.strokes, style),
-        *_blob_outlines(parts.blobs),
-    ]
-    return LogogramGeometry(polygons=polygons, ellipses=parts.dots)
+    _inner_marks(dice, ring, style, parts)
+    return _outline(ring, parts, style, ring_points)
+
+
+def compose_logogram(ring_seed: int, features: list[tuple[int, float]], style: LogogramStyle | None = None,
+                     ring_points: int = 240) -> LogogramGeometry:
+    """A glyph assembled from chosen parts: the ring and inner marks of `ring_seed`, and one feature per
+    `(feature_seed, turn)` pair, sprouting at the angle `turn` x 2 pi (a feature that would fall in the
+    ring's gap moves to the nearer end of the ink).
+
+    A feature's kind and shape depend on its own seed only, so the same seed looks the same, in the same
+    place, on any ring.
+    """
+    style = style or _DEFAULT_STYLE
+    dice = _Dice(_check_seed(ring_seed))
+    ring = _sample_ring(dice, style)
+    parts = _Parts()
+    for feature_seed, turn in features:
+        along = (turn * TAU - ring.start) % TAU  # angle from the start of the inked arc
+        if along > ring.span:  # in the gap: to the nearer end, a little inside the ink
+            along = ring.span - 0.1 if along - ring.span < TAU - along else 0.1
+        theta = ring.start + along
+        feature_dice = _Dice(_check_seed(feature_seed))
+        _FEATURES[feature_dice.pick(style.feature_weights)](feature_dice, ring, theta, style, parts)
+    _inner_marks(dice, ring, style, parts)
+    return _outline(ring, parts, style, ring_points)
 
 
 def _supersampling(resolution: int) -> int:
@@ -490,6 +559,15 @@ def _check_resolution(resolution: int) -> int:
     return value
 
 
+def ring_points_for(resolution: int) -> int:
+    """Vertices per ring edge for a resolution: one per 6 supersampled pixels of circumference or so.
+
+    The chord error stays around 0.1 supersampled pixel, and Pillow's polygon fill slows with the
+    vertex count.
+    """
+    return min(max(resolution * _supersampling(resolution) // 3, 48), 960)
+
+
 def render_logogram(seed: int, resolution: int, style: LogogramStyle | None = None) -> np.ndarray:
     """Render the glyph for `seed` as a (resolution, resolution) uint8 array.
 
@@ -499,11 +577,20 @@ def render_logogram(seed: int, resolution: int, style: LogogramStyle | None = No
     """
     resolution = _check_resolution(resolution)
     style = style or _DEFAULT_STYLE
+    geometry = sample_logogram(seed, style, ring_points=ring_points_for(resolution))
+    return render_geometry(geometry, resolution, style, ink_seed=seed)
+
+
+def render_geometry(geometry: LogogramGeometry, resolution: int, style: LogogramStyle | None = None,
+                    ink_seed: int = 0) -> np.ndarray:
+    """Fill a glyph's shapes as a (resolution, resolution) uint8 array (255 paper), then ink it.
+
+    `ink_seed` draws the ink's darkness, mottling and bleed, so a seed gives identical bytes.
+    """
+    resolution = _check_resolution(resolution)
+    style = style or _DEFAULT_STYLE
     factor = _supersampling(resolution)
     size = resolution * factor
-    # One ring vertex per 6 supersampled pixels of circumference or so: the chord error stays
-    # around 0.1 supersampled pixel, and Pillow's polygon fill slows with the vertex count.
-    geometry = sample_logogram(seed, style, ring_points=min(max(size // 3, 48), 960))
     image = Image.new("L", (size, size), PAPER)
     draw = ImageDraw.Draw(image)
     # Pillow reads a float32 buffer as flat x0, y0, x1, y1, ... coordinates; handing it slices of
@@ -520,4 +607,28 @@ def render_logogram(seed: int, resolution: int, style: LogogramStyle | None = No
     blur = style.softness * resolution  # in output pixels
     if blur >= 0.5:
         image = image.filter(ImageFilter.GaussianBlur(blur))
-    return np.array(image, dtype=np.uint8)
+    return _ink(image, resolution, style, ink_seed)
+
+
+_MOTTLE_CELLS = 5  # the ink's darkness varies over a 5 x 5 grid across the glyph, smoothly interpolated
+
+
+def _ink(shapes: Image.Image, resolution: int, style: LogogramStyle, seed: int) -> np.ndarray:
+    """Ink the filled shapes (L image, 0 = shape): uneven bleed into the paper and mottled darkness."""
+    coverage = 1.0 - np.asarray(shapes, dtype=np.float32) / PAPER  # (R, R), 1 inside the shapes
+    rng = np.random.default_rng(seed)
+    # Slow noise in [0, 1]: a coarse random grid resized smoothly (bicubic) to the image.
+    cells = rng.integers(0, 256, size=(2, _MOTTLE_CELLS, _MOTTLE_CELLS), dtype=np.uint8)
+    mottle, soak = (np.asarray(Image.fromarray(c).resize((resolution, resolution), Image.Resampling.BICUBIC),
+                               dtype=np.float32) / 255.0 for c in cells)
+    spread = style.bleed * resolution  # in output pixels
+    if spread >= 0.3:
+        blurred = np.asarray(shapes.filter(ImageFilter.GaussianBlur(spread)), dtype=np.float32)
+        # Ink soaks further where the paper is more absorbent (`soak`), never less than the shapes themselves.
+        bled = np.clip((1.0 - blurred / PAPER) * (0.8 + 1.2 * soak), 0.0, 1.0)
+        coverage = np.maximum(coverage, bled)
+    # Mottling shows inside solid ink (coverage**4 ~ 1), sparing thin strokes and edges, and fades in from
+    # 32 px (none) to 128 px (full): a small glyph is all edges, and must stay dark ink on paper.
+    texture = style.ink_texture * min(max((resolution - 32) / 96, 0.0), 1.0)
+    darkness = rng.uniform(*style.ink_density) * (1.0 - texture * mottle * coverage**4)
+    return np.round(PAPER * (1.0 - coverage * darkness)).astype(np.uint8)

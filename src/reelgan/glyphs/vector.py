@@ -128,7 +128,7 @@ def _vtracer_paths(binary: np.ndarray) -> list[ET.Element]:
     try:
         import vtracer
     except ImportError:
-        raise ReelganError("SVG tracing needs the vtracer package: pip install 'reelgan[glyphs]'") from None
+        raise ReelganError("SVG tracing needs the vtracer package: pip install vtracer") from None
     buffer = io.BytesIO()
     Image.fromarray(binary).save(buffer, format="PNG", compress_level=1)
     svg = vtracer.convert_raw_image_to_svg(buffer.getvalue(), img_format="png", **_TRACE_OPTIONS)

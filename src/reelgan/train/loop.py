@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from .. import __version__
-from ..config import RunConfig
+from ..config import SMALL_DATA_IMAGES, RunConfig, resolve_augment
 from ..data import build_dataset, build_loader
 from ..devices import pick_device
 from ..errors import ReelganError
@@ -75,7 +75,7 @@ class Trainer:
         self.class_names: list[str] = list(getattr(self.dataset, "class_names", []))
         self._build_networks()
         autocast = (torch.autocast(self.device.type, dtype=torch.bfloat16) if tc.precision == "bf16" else None)
-        self.loss = GANLoss(config.loss, self.G, self.D, autocast)
+        self.loss = GANLoss(self._loss_config(), self.G, self.D, autocast)
         self.step_count, self.critic_steps, self.batches_consumed, self.elapsed_s = 0, 0, 0, 0.0
         self.best: dict[str, Any] | None = None  # {"key", "value", "step"} of the best evaluation so far
         self.extractor = self._metrics_extractor()  # fails here, before a run folder exists
@@ -85,6 +85,16 @@ class Trainer:
         self.stream = self._real_batches()
         self.stop_signal: int | None = None
         self.nonfinite = torch.zeros((), dtype=torch.bool, device=self.device)
+
+    def _loss_config(self):
+        """The loss settings with augment "auto" decided by the dataset's size (logged when it turns on)."""
+        data = self.config.data
+        images = len(self.dataset) // (2 if data.xflip else 1)
+        loss = resolve_augment(self.config.loss, images, data.channels)
+        if self.config.loss.augment.strip() == "auto" and loss.augment:
+            log.info("%d images (< %d): DiffAugment %s is on; --augment '' turns it off", images,
+                     SMALL_DATA_IMAGES, loss.augment)
+        return loss
 
     def _build_networks(self) -> None:
         data, net, tc = self.config.data, self.config.net, self.config.train

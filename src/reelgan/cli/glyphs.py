@@ -1,0 +1,279 @@
+"""`reelgan glyphs`: the glyph studio: write a phrase as a glyph, datasets, contact sheets, SVG and PNG output."""
+
+from __future__ import annotations
+
+import argparse
+import re
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import ReelganError
+from .common import fresh_output, parse_int_list
+
+EXAMPLES = """\
+  reelgan glyphs write "we come in peace" --size 1024 --out peace.png
+  reelgan glyphs write "we come in peace" --out peace.svg          # traced vector, transparent
+  reelgan glyphs write "there is no time" --transparent --out time.png
+  reelgan glyphs dataset --n 20000 --size 64 glyphs64.zip --features 3-9 --thickness 0.03-0.06
+  reelgan glyphs sheet --seeds 0-63 --out sheet.png               # also writes sheet.pdf
+  reelgan glyphs sheet --phrase "we come in peace" --phrase "we come in war" --out phrases.png
+  reelgan glyphs sheet --generator runs/00001-logograms-wgan-gp-32 --seeds 0-31 --out samples.png
+  reelgan glyphs vectorize runs/00001-logograms-wgan-gp-32 --seeds 0-15 --out vectors/
+"""
+
+
+def add_style_options(parser: argparse.ArgumentParser) -> None:
+    """The procedural glyphs' settings (ranges are drawn from per glyph)."""
+    parser.add_argument("--features", help="features (tendrils, hooks, blots, splatter) per glyph, e.g. 2-7")
+    parser.add_argument("--thickness", help="ring thickness in image widths, e.g. 0.022-0.045")
+    parser.add_argument("--density", help="ink darkness 0-1, e.g. 0.95-1 (lower: paler, more paper shows)")
+    parser.add_argument("--style", action="append", default=[], metavar="FIELD=VALUE",
+                        help="any other LogogramStyle field, e.g. bleed=0.008, gap_probability=0 (repeatable)")
+
+
+def add_parser(subparsers) -> None:
+    """Register `reelgan glyphs` and its subcommands."""
+    from .common import add_command
+
+    p = add_command(subparsers, "glyphs", "Arrival-style logograms: phrases, datasets, sheets, SVG", EXAMPLES)
+    commands = p.add_subparsers(dest="glyphs_command", metavar="SUBCOMMAND", required=True,
+                                parser_class=type(p))
+
+    def sub(name: str, help_text: str) -> argparse.ArgumentParser:
+        return commands.add_parser(name, help=help_text, description=help_text, epilog=f"examples:\n{EXAMPLES}",
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+
+    w = sub("write", "write a phrase as one logogram (the same phrase always gives the same glyph)")
+    w.add_argument("phrase", help="the words; each becomes a feature on the ring")
+    w.add_argument("--size", type=int, default=512, help="pixels, 8-1024 (default 512)")
+    w.add_argument("--out", help=".png or .svg (default: the phrase's words joined by '-', .png)")
+    w.add_argument("--transparent", action="store_true", help="PNG with ink as alpha, no paper")
+    w.add_argument("--overwrite", action="store_true", help="replace an existing file")
+    add_style_options(w)
+    w.set_defaults(run=run_write)
+
+    d = sub("dataset", "write procedural glyphs as a zip of PNGs that `reelgan train --data` reads")
+    d.add_argument("out", help="the .zip to write")
+    d.add_argument("--n", type=int, default=20000, help="number of glyphs (default 20000)")
+    d.add_argument("--size", type=int, default=64, help="pixels, 8-1024 (default 64)")
+    d.add_argument("--seed", type=int, default=0, help="dataset seed (default 0: the built-in set's glyphs)")
+    d.add_argument("--overwrite", action="store_true", help="replace an existing zip")
+    add_style_options(d)
+    d.set_defaults(run=run_dataset)
+
+    s = sub("sheet", "a contact sheet (PNG and PDF) of glyphs captioned with their seeds or phrases")
+    s.add_argument("--seeds", default="0-31", help="seeds, e.g. 0-63 or 3,17,42 (default 0-31)")
+    s.add_argument("--phrase", action="append", default=[], help="a phrase glyph instead of seeds (repeatable)")
+    s.add_argument("--phrases", help="a text file of phrases, one per line")
+    s.add_argument("--generator", help="sample a trained generator (run folder, checkpoint, export) at the seeds")
+    s.add_argument("--columns", type=int, default=8, help="glyphs per row (default 8)")
+    s.add_argument("--cell", type=int, default=128, help="pixels per glyph (default 128)")
+    s.add_argument("--out", default="sheet.png", help="the .png; the .pdf goes beside it (default sheet.png)")
+    s.add_argument("--overwrite", action="store_true", help="replace existing files")
+    add_style_options(s)
+    s.set_defaults(run=run_sheet)
+
+    v = sub("vectorize", "trace glyphs to SVG (transparent) and write transparent PNGs beside them")
+    v.add_argument("source", help="a trained generator (run folder, checkpoint, export), 'logograms', or a "
+                   "glyph image / folder of images")
+    v.add_argument("--seeds", default="0-15", help="seeds to sample (default 0-15; not for images)")
+    v.add_argument("--size", type=int, default=1024, help="PNG size and SVG canvas, 8-1024 px (default 1024)")
+    v.add_argument("--out", default="vectors", help="output folder (default vectors/)")
+    v.add_argument("--overwrite", action="store_true", help="replace existing files")
+    v.set_defaults(run=run_vectorize)
+
+
+def parse_seeds(text: str) -> list[int]:
+    """'0-31' or '3,17,42' (or a mix, '0-3,9') -> a list of non-negative seeds."""
+    seeds: list[int] = []
+    for part in text.split(","):
+        match = re.fullmatch(r"\s*(\d+)\s*-\s*(\d+)\s*", part)
+        if match:
+            low, high = int(match[1]), int(match[2])
+            if high < low or high - low >= 100000:
+                raise ReelganError(f"--seeds range {part!r} must run low-high, at most 100000 seeds")
+            seeds.extend(range(low, high + 1))
+        else:
+            seeds.extend(parse_int_list(part, "--seeds"))
+    if any(seed < 0 for seed in seeds):
+        raise ReelganError("--seeds must be non-negative")
+    return seeds
+
+
+def _style(args: argparse.Namespace):
+    from ..glyphs.procedural import style_from_options
+
+    return style_from_options(args.features, args.thickness, args.density, args.style)
+
+
+def run_write(args: argparse.Namespace) -> int:
+    """Render the phrase's glyph and write it as PNG (paper or transparent) or SVG."""
+    from ..glyphs.phrase import phrase_glyph, render_phrase
+    from ..glyphs.procedural import check_size, procedural_record
+    from ..glyphs.vector import transparent_png, write_svg
+    from ..media import save_png
+
+    check_size(args.size)
+    style = _style(args)
+    glyph = phrase_glyph(args.phrase, style)  # checks the phrase before anything is written
+    out = Path(args.out or f"{'-'.join(glyph.words)[:80]}.png")
+    if out.suffix.lower() not in (".png", ".svg"):
+        raise ReelganError(f"--out must end in .png or .svg; got {out.name}")
+    fresh_output(out, args.overwrite)
+    gray = render_phrase(args.phrase, args.size, style)
+    record = procedural_record(glyph.ring_seed, phrase=args.phrase, words=glyph.words)
+    if out.suffix.lower() == ".svg":
+        write_svg(gray, out, size=args.size, record=record)
+    elif args.transparent:
+        transparent_png(gray, out, record=record)
+    else:
+        save_png(out, gray, record)
+    print(f"wrote {out}: {len(glyph.words)} word(s) ({', '.join(glyph.words)}) around one ring")
+    return 0
+
+
+def run_dataset(args: argparse.Namespace) -> int:
+    """Render and zip the glyphs, with a progress bar."""
+    from rich.progress import Progress
+
+    from ..glyphs.procedural import write_dataset
+
+    out = Path(args.out)
+    if out.suffix.lower() != ".zip":
+        raise ReelganError(f"the dataset is written as a .zip; got {out.name}")
+    fresh_output(out, args.overwrite)
+    style = _style(args)
+    with Progress(transient=True) as progress:
+        task = progress.add_task("rendering glyphs", total=args.n)
+        write_dataset(out, args.n, args.size, args.seed, style,
+                      progress=lambda done: progress.update(task, completed=done))
+    print(f"wrote {args.n} glyphs ({args.size} px) to {out}; train with `reelgan train --data {out}`")
+    return 0
+
+
+def _sheet_glyphs(args: argparse.Namespace) -> tuple[list[np.ndarray], list[str], dict]:
+    """The sheet's glyphs, captions and provenance record, from phrases, a generator, or seeds."""
+    from ..glyphs.phrase import render_phrase
+    from ..glyphs.procedural import PROCEDURAL_GENERATOR, procedural_record, render_seeds
+
+    phrases = list(args.phrase)
+    if args.phrases:
+        try:
+            phrases += [line.strip() for line in Path(args.phrases).read_text().splitlines() if line.strip()]
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ReelganError(f"cannot read phrases from {args.phrases} ({exc}); give a text file") from None
+    size = min(1024, max(64, args.cell))
+    if phrases:
+        return ([render_phrase(p, size, _style(args)) for p in phrases], phrases,
+                procedural_record(None, phrases=phrases))
+    seeds = parse_seeds(args.seeds)
+    if args.generator:
+        from ..generator import load_generator
+        from ..media import to_uint8
+        from ..provenance import make_record
+
+        G = load_generator(args.generator)
+        images = to_uint8(_sample_seeds(G, seeds))
+        glyphs = [image[..., 0] if image.shape[-1] == 1 else image.mean(-1).astype(np.uint8) for image in images]
+        return glyphs, [f"seed {s}" for s in seeds], make_record(generator_hash=G.hash, seed=None, seeds=seeds)
+    return (render_seeds(seeds, size, _style(args)), [f"seed {s}" for s in seeds],
+            procedural_record(None, seeds=seeds, generator=PROCEDURAL_GENERATOR))
+
+
+def _sample_seeds(G, seeds: list[int]):
+    """Samples of a generator at arbitrary seeds (image i of `sample(n, seed)` comes from seed + i)."""
+    import torch
+
+    return torch.cat([G.sample(1, seed=seed) for seed in seeds])
+
+
+def run_sheet(args: argparse.Namespace) -> int:
+    """Lay the glyphs out with captions; write PNG and PDF."""
+    from ..glyphs.sheet import contact_sheet, save_sheet
+
+    out = Path(args.out)
+    if out.suffix.lower() != ".png":
+        raise ReelganError(f"--out must end in .png (the .pdf is written beside it); got {out.name}")
+    fresh_output(out, args.overwrite)
+    fresh_output(out.with_suffix(".pdf"), args.overwrite)
+    if args.cell < 16 or args.columns < 1:
+        raise ReelganError("--cell must be at least 16 px and --columns at least 1")
+    glyphs, captions, record = _sheet_glyphs(args)
+    sheet = contact_sheet(glyphs, captions, columns=args.columns, cell=args.cell)
+    png, pdf = save_sheet(sheet, out, record)
+    print(f"wrote {png} and {pdf} ({len(glyphs)} glyphs)")
+    return 0
+
+
+def run_vectorize(args: argparse.Namespace) -> int:
+    """Trace each glyph to SVG and write a transparent PNG beside it."""
+    from ..glyphs.procedural import check_size
+    from ..glyphs.vector import transparent_png, write_svg
+
+    check_size(args.size)
+    items = _vector_sources(args)
+    folder = Path(args.out)
+    targets = [(fresh_output(folder / f"{name}.svg", args.overwrite), fresh_output(folder / f"{name}.png",
+                args.overwrite)) for name, _, _ in items]
+    for (svg, png), (_, gray, record) in zip(targets, items):
+        write_svg(gray, svg, size=args.size, record=record)
+        transparent_png(gray, png, size=args.size, record=record)
+    print(f"wrote {len(items)} SVG + transparent PNG pairs to {folder}/")
+    return 0
+
+
+def _vector_sources(args: argparse.Namespace) -> list[tuple[str, np.ndarray, dict | None]]:
+    """(name, (H, W) uint8 glyph, record) for each glyph to trace."""
+    from ..glyphs.procedural import procedural_record, render_seeds
+
+    source = Path(args.source)
+    if args.source == "logograms":
+        seeds = parse_seeds(args.seeds)
+        glyphs = render_seeds(seeds, min(args.size, 256))
+        return [(f"seed{s:06d}", g, procedural_record(s)) for s, g in zip(seeds, glyphs)]
+    if source.is_file() and source.suffix.lower() in (".png", ".jpg", ".jpeg", ".webp", ".bmp") or (
+            source.is_dir() and not (source / "generator.safetensors").exists()
+            and not (source / "checkpoints").exists()):
+        return _image_sources(source)
+    from ..generator import load_generator
+    from ..media import to_uint8
+    from ..provenance import make_record
+
+    G = load_generator(source)
+    seeds = parse_seeds(args.seeds)
+    images = to_uint8(_sample_seeds(G, seeds))
+    return [(f"seed{s:06d}", img[..., 0] if img.shape[-1] == 1 else img[..., :3].mean(-1).astype(np.uint8),
+             make_record(generator_hash=G.hash, seed=s)) for s, img in zip(seeds, images)]
+
+
+def _image_sources(source: Path) -> list[tuple[str, np.ndarray, None]]:
+    """Glyph images from a file or folder, as grayscale squares (non-square ones padded with paper)."""
+    from PIL import Image, UnidentifiedImageError
+
+    files = [source] if source.is_file() else sorted(
+        p for p in source.iterdir() if p.suffix.lower() in (".png", ".jpg", ".jpeg", ".webp", ".bmp"))
+    if not files:
+        raise ReelganError(f"{source} holds no PNG, JPEG, WebP or BMP images to trace")
+    items = []
+    for path in files:
+        try:
+            with Image.open(path) as image:
+                gray = np.asarray(image.convert("L"))
+        except (UnidentifiedImageError, OSError) as exc:
+            raise ReelganError(f"cannot read {path} as an image ({exc})") from None
+        if max(gray.shape) > 4096:
+            raise ReelganError(f"{path} is {gray.shape[1]}x{gray.shape[0]} px; glyph images up to 4096 px are "
+                               "traced: scale it down first")
+        items.append((path.stem, pad_to_square(gray), None))  # the user's own image: no AI label to add
+    return items
+
+
+def pad_to_square(gray: np.ndarray) -> np.ndarray:
+    """A non-square glyph image centred on a square of paper (white), so nothing is cropped."""
+    height, width = gray.shape
+    side = max(height, width)
+    square = np.full((side, side), 255, dtype=np.uint8)
+    top, left = (side - height) // 2, (side - width) // 2
+    square[top:top + height, left:left + width] = gray
+    return square

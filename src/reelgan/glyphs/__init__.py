@@ -1,0 +1,1 @@
+"""Glyph studio: procedural and phrase logograms, sheets, vector and transparent output."""
