@@ -91,7 +91,7 @@ def test_class_labels_from_first_level_subfolders(image_folder):
 
 def test_cond_needs_subfolders(tmp_path):
     write_images(tmp_path, 2)
-    with pytest.raises(ReelganError, match="class subfolder"):
+    with pytest.raises(ReelganError, match="class folder"):
         ImageDataset(tmp_path, resolution=16, channels=1, cond=True)
 
 
