@@ -70,7 +70,13 @@ def test_train_extractor_command(tmp_path, capsys):
     argv = ["metrics", "train-extractor", "logograms", "--resolution", "16", "--steps", "3", "--batch", "16",
             "--max-images", "32", "--out", str(out)]
     assert main(argv) == 0
-    assert load_extractor(out).spec["trained_steps"] == 3
+    extractor = load_extractor(out)
+    assert extractor.spec["trained_steps"] == 3 and len(extractor.spec["feature_mean"]) == extractor.net.feature_dim
+    from reelgan.data.procedural import LogogramDataset
+
+    glyphs = torch.stack([LogogramDataset(32, 16, 1)[i][0] for i in range(32)])
+    features = extractor.features(glyphs)  # the training images: centred, unit mean variance
+    assert abs(features.mean(axis=0)).max() < 1e-3 and abs(features.var(axis=0).mean() - 1) < 0.05
     assert main(argv) == 2  # never overwrites without asking
     assert "already exists" in capsys.readouterr().err
     assert main(["metrics", "train-extractor", str(tmp_path / "none"), "--out", str(tmp_path / "x.safetensors")]) == 2

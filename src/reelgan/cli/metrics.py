@@ -9,7 +9,7 @@ import torch
 
 from ..config import DataConfig
 from ..data import build_dataset
-from ..metrics.domain import feature_scale, save_extractor, train_domain_net
+from ..metrics.domain import feature_stats, save_extractor, train_domain_net
 from ..metrics import METRICS
 from .common import add_command, add_source_argument, fresh_output, source_path
 
@@ -94,7 +94,7 @@ def run_train_extractor(args: argparse.Namespace) -> int:
     net = train_domain_net(images, steps=args.steps, batch=args.batch, seed=args.seed)
     spec = {"name": "domain", "dataset": args.data if args.data == "logograms" else name,
             "images": len(images), "trained_steps": args.steps, "batch": args.batch, "seed": args.seed,
-            "feature_scale": feature_scale(net, images)}
+            **feature_stats(net, images)}
     digest = save_extractor(net, spec, out)
     print(f"wrote {out} (sha256 {digest[:16]}...)")
     return 0

@@ -108,7 +108,8 @@ class DomainExtractor:
             if chunk.shape[-1] != self.net.resolution or chunk.shape[-2] != self.net.resolution:
                 chunk = F.interpolate(chunk, size=(self.net.resolution,) * 2, mode="area")
             out.append(self.net.features(chunk))
-        return (torch.cat(out) * self.spec.get("feature_scale", 1.0)).numpy()
+        mean = torch.tensor(self.spec.get("feature_mean", 0.0), dtype=torch.float32)
+        return ((torch.cat(out) - mean) * self.spec.get("feature_scale", 1.0)).numpy()
 
 
 def train_domain_net(images: torch.Tensor, steps: int = 2000, batch: int = 256, lr: float = 1e-3,
@@ -131,14 +132,17 @@ def train_domain_net(images: torch.Tensor, steps: int = 2000, batch: int = 256, 
 
 
 @torch.no_grad()
-def feature_scale(net: DomainNet, images: torch.Tensor, limit: int = 2000) -> float:
-    """1 / sqrt(mean per-dimension variance) of the features of up to `limit` training images.
+def feature_stats(net: DomainNet, images: torch.Tensor, limit: int = 2000) -> dict[str, Any]:
+    """`feature_mean` and `feature_scale` (1 / sqrt(mean per-dimension variance)) of the features of up
+    to `limit` training images, for the extractor's spec.
 
-    Scaling features to unit average variance on the training data puts FIDs of different extractors on a
-    comparable, readable scale (raw features of a small CNN are tiny, so raw FIDs would be ~1e-3).
+    Centring and scaling puts features near the origin at unit average variance. FID does not care, but
+    KID's polynomial kernel does: raw features of a small CNN sit far from the origin, which made KIDs of
+    order 1e8 and numerically fragile; centred, they read on the usual scale.
     """
     features = net.eval().features(images[:limit].float())
-    return float(1.0 / features.var(dim=0).mean().clamp_min(1e-12).sqrt())
+    scale = float(1.0 / features.var(dim=0).mean().clamp_min(1e-12).sqrt())
+    return {"feature_mean": [round(float(v), 6) for v in features.mean(dim=0)], "feature_scale": scale}
 
 
 def weights_sha256(path: str | Path) -> str:
