@@ -205,3 +205,13 @@ def test_datasets_pickle_for_worker_processes(tmp_path, image_folder, kind):
     copy = pickle.loads(pickle.dumps(dataset))
     assert torch.equal(copy[1][0], dataset[1][0])
     assert copy.sources[0].read() is not None  # readers work in the new process's copy
+
+
+def test_an_image_over_the_pixel_limit_is_skipped_and_counted(tmp_path, monkeypatch):
+    from PIL import Image
+
+    Image.new("L", (8, 8), 0).save(tmp_path / "small.png")
+    Image.new("L", (40, 40), 0).save(tmp_path / "huge.png")
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)  # 40x40 is over twice the limit: a "bomb"
+    dataset = ImageDataset(tmp_path, resolution=16, channels=1)
+    assert len(dataset) == 1 and dataset.skipped == 1

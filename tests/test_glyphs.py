@@ -131,3 +131,11 @@ def test_vectorize_images_pads_non_square_and_refuses_huge(tmp_path):
     assert Image.open(tmp_path / "v" / "wide.png").size == (64, 64)
     Image.new("L", (5000, 10), 255).save(folder / "huge.png")
     assert main(["glyphs", "vectorize", str(folder), "--out", str(tmp_path / "w")]) == 2
+
+
+def test_images_over_the_pixel_limit_are_refused_not_a_traceback(tmp_path, monkeypatch):
+    folder = tmp_path / "big"
+    folder.mkdir()
+    Image.new("L", (400, 400), 255).save(folder / "bomb.png")
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)  # stands in for a decompression bomb
+    assert main(["glyphs", "vectorize", str(folder), "--out", str(tmp_path / "v")]) == 2

@@ -260,8 +260,9 @@ def _image_sources(source: Path) -> list[tuple[str, np.ndarray, None]]:
         try:
             with Image.open(path) as image:
                 gray = np.asarray(image.convert("L"))
-        except (UnidentifiedImageError, OSError) as exc:
-            raise ReelganError(f"cannot read {path} as an image ({exc})") from None
+        except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
+            raise ReelganError(f"cannot read {path} as a glyph image ({exc}); give a PNG, JPEG, WebP or BMP "
+                               "up to 4096 px") from None
         if max(gray.shape) > 4096:
             raise ReelganError(f"{path} is {gray.shape[1]}x{gray.shape[0]} px; glyph images up to 4096 px are "
                                "traced: scale it down first")

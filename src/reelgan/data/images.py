@@ -28,7 +28,8 @@ log = logging.getLogger("reelgan")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif")
 ARRAY_SUFFIXES = (".npy", ".npz")
 # What Pillow and zipfile raise for a damaged or non-image file.
-DECODE_ERRORS = (UnidentifiedImageError, OSError, ValueError, SyntaxError, zipfile.BadZipFile, EOFError)
+DECODE_ERRORS = (UnidentifiedImageError, OSError, ValueError, SyntaxError, zipfile.BadZipFile, EOFError,
+                 Image.DecompressionBombError)  # the last: an image over Pillow's size limit (~179 Mpx)
 # Above this many decoded bytes the images are decoded on access instead of held in memory.
 MAX_CACHE_BYTES = 4 * 1024**3
 
