@@ -139,3 +139,17 @@ def test_images_over_the_pixel_limit_are_refused_not_a_traceback(tmp_path, monke
     Image.new("L", (400, 400), 255).save(folder / "bomb.png")
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)  # stands in for a decompression bomb
     assert main(["glyphs", "vectorize", str(folder), "--out", str(tmp_path / "v")]) == 2
+
+
+def test_sheet_and_vectorize_from_a_trained_generator(tiny_config, tmp_path):
+    from reelgan.train import train
+
+    run = train(tiny_config(train={"steps": 1}), show_progress=False).run_dir
+    sheet = tmp_path / "samples.png"
+    assert main(["glyphs", "sheet", "--generator", str(run), "--seeds", "3,5", "--cell", "32",
+                 "--out", str(sheet)]) == 0
+    record = read_record(sheet)
+    assert record["digital_source_type"].endswith("trainedAlgorithmicMedia") and record["seeds"] == [3, 5]
+    out = tmp_path / "vectors"
+    assert main(["glyphs", "vectorize", str(run), "--seeds", "2", "--size", "64", "--out", str(out)]) == 0
+    assert read_record(out / "seed000002.png")["seed"] == 2
