@@ -1,0 +1,1 @@
+"""Screenplays: Fountain in and out, and scene writing with a transformer language model."""
