@@ -23,6 +23,8 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 BUILTIN_DATASETS = ("logograms",)
+BUILTIN_CLIP_SETS = ("moving-glyphs", "ink-rings")
+DATA_KINDS = ("image", "video")
 ARCHITECTURES = ("dcgan", "resnet")
 LOSSES = ("wgan-gp", "hinge", "ns-r1")
 CRITIC_NORMS = ("none", "layernorm")
@@ -63,8 +65,11 @@ class DataConfig:
     class_depth: int = 1        # with cond: how many folder levels name a class (Omniglot: 1 alphabet, 2 character)
     max_images: int = 0         # use at most this many images (0: all)
     xflip: bool = False         # also show each image mirrored left-right (doubles the set)
-    size: int = 20000           # number of glyphs in a procedural dataset
+    size: int = 20000           # number of glyphs (or clips) in a procedural dataset
     seed: int = 0               # seed of a procedural dataset (which glyphs it holds)
+    kind: str = "image"         # image, or video: clips (C, T, H, W) from videos, frame folders or a clip set
+    frames: int = 8             # video: frames per clip (T, 8-16)
+    stride: int = 1             # video: take every stride-th frame of the footage
 
     def __post_init__(self) -> None:
         if not isinstance(self.source, str) or not self.source:
@@ -79,6 +84,17 @@ class DataConfig:
         _check_int("data.class_depth", self.class_depth, minimum=1)
         _check_int("data.size", self.size, minimum=1)
         _check_int("data.seed", self.seed, minimum=0)
+        _check_choice("data.kind", self.kind, DATA_KINDS)
+        _check_int("data.stride", self.stride, minimum=1)
+        if self.kind == "video":
+            if self.source in BUILTIN_DATASETS:
+                raise ReelganError(f"{self.source} is an image set; for clips use {' or '.join(BUILTIN_CLIP_SETS)}, "
+                                   "video files or frame folders")
+            if not 8 <= self.frames <= 16 or self.resolution not in (16, 32, 64) or self.channels not in (1, 3):
+                raise ReelganError(f"clips are 8-16 frames, 16/32/64 px, 1 or 3 channels; got {self.frames} frames, "
+                                   f"{self.resolution} px, {self.channels} channels")
+        elif self.source in BUILTIN_CLIP_SETS:
+            raise ReelganError(f"{self.source} is a clip set; add --kind video")
 
 
 SMALL_DATA_IMAGES = 5000  # below this many images, augment "auto" turns DiffAugment on
@@ -108,6 +124,8 @@ class NetConfig:
     d_width: int = 32          # critic channels at full resolution (doubling as it shrinks)
     max_width: int = 128       # cap on any layer's channels
     critic_norm: str = "none"  # none or layernorm; never batch norm (the gradient penalty is per sample)
+    content_dim: int = 96      # video: the per-clip content latent
+    motion_dim: int = 32       # video: the per-frame motion noise and the motion GRU's size
 
     def __post_init__(self) -> None:
         _check_choice("net", self.arch, ARCHITECTURES)
@@ -226,6 +244,17 @@ class RunConfig:
     net: NetConfig = field(default_factory=NetConfig)
     loss: LossConfig = field(default_factory=LossConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
+
+    def __post_init__(self) -> None:
+        if self.data.kind == "video":  # what the clip engine does not do yet
+            if self.loss.kind != "wgan-gp":
+                raise ReelganError(f"clips train with --loss wgan-gp only; got {self.loss.kind}")
+            if self.loss.augment.strip() not in ("", "auto"):
+                raise ReelganError("DiffAugment works on images, not clips; drop --augment for --kind video")
+            if self.train.metric_names:
+                raise ReelganError("metrics during training are for images; drop --metrics for --kind video")
+            if self.data.cond:
+                raise ReelganError("class-conditional clips are not supported; drop --cond for --kind video")
 
     def to_dict(self) -> dict[str, dict[str, Any]]:
         """The resolved config as plain JSON-able data (every default written out)."""

@@ -40,16 +40,26 @@ def weights_hash(module: torch.nn.Module) -> str:
 def generator_spec(config: dict[str, Any], class_names: list[str], steps: int) -> dict[str, Any]:
     """What is needed to rebuild a generator, as plain data, from a resolved run config."""
     data, net = config["data"], config["net"]
-    return {
+    spec = {
         "format": GENERATOR_FORMAT, "arch": net["arch"], "resolution": data["resolution"],
         "channels": data["channels"], "latent_dim": net["latent_dim"], "width": net["g_width"],
         "max_width": net["max_width"], "class_names": list(class_names), "trained_steps": steps,
         "dataset": data["source"], "reelgan_version": __version__,
     }
+    if data.get("kind", "image") == "video":  # a flat latent holds the content latent and every frame's motion
+        spec.update({"kind": "video", "arch": "video", "frames": data["frames"], "content_dim": net["content_dim"],
+                     "motion_dim": net["motion_dim"],
+                     "latent_dim": net["content_dim"] + data["frames"] * net["motion_dim"]})
+    return spec
 
 
 def build_from_spec(spec: dict[str, Any]) -> torch.nn.Module:
     """An untrained generator network shaped as `spec` says."""
+    if spec.get("kind") == "video":
+        from .nets.video import FlatVideoGenerator
+
+        return FlatVideoGenerator(spec["resolution"], spec["frames"], spec["channels"], spec["content_dim"],
+                                  spec["motion_dim"], spec["width"], spec["max_width"])
     return build_generator(spec["arch"], resolution=spec["resolution"], channels=spec["channels"],
                            latent_dim=spec["latent_dim"], width=spec["width"], max_width=spec["max_width"],
                            num_classes=len(spec["class_names"]))
@@ -98,6 +108,11 @@ class Generator:
         """Output channels: 1, 3 or 4."""
         return self.spec["channels"]
 
+    @property
+    def is_video(self) -> bool:
+        """True for a clip generator: `sample` gives `(n, C, T, H, W)`."""
+        return self.spec.get("kind") == "video"
+
     def class_index(self, name: str | int | None) -> int | None:
         """A class given by name or number as its label index; an unknown one is a ReelganError."""
         if name is None or not self.class_names:
@@ -131,7 +146,7 @@ class Generator:
 
     def sample(self, n: int, seed: int = 0, truncation: float = 1.0, class_name: str | int | None = None
                ) -> torch.Tensor:
-        """`n` images `(n, C, H, W)` in [-1, 1]; image i comes from seed `seed + i`."""
+        """`n` images `(n, C, H, W)` (clips: `(n, C, T, H, W)`) in [-1, 1]; item i comes from seed `seed + i`."""
         if n < 1:
             raise ReelganError(f"--n must be at least 1; got {n}")
         seeds = list(range(seed, seed + n))

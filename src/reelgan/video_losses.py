@@ -111,3 +111,25 @@ class VideoGANLoss:
             total = total + loss
         stats["loss_G"] = total.detach()
         return PhaseResult(total, stats)
+
+
+class ClipLoss:
+    """`VideoGANLoss` behind the image loss's interface, for the training loop: phases take the flat latents
+    of a `FlatVideoGenerator` and ignore labels; `augment` is an empty DiffAugment (clips are not augmented),
+    kept so that checkpoints have the same entries for images and clips."""
+
+    def __init__(self, config: LossConfig, generator: nn.Module, critics: nn.Module,
+                 autocast: "torch.autocast | None" = None) -> None:
+        from .augment import DiffAugment
+
+        self.generator = generator  # a FlatVideoGenerator
+        self.video = VideoGANLoss.from_config(config, generator.video, critics.clip, critics.frame, autocast)
+        self.augment = DiffAugment([])
+
+    def critic_phase(self, real: Tensor, labels: Tensor | None, z: Tensor, apply_r1: bool = False) -> PhaseResult:
+        """One critic step on real clips (B, C, T, H, W) and fakes from flat latents z (B, latent_dim)."""
+        return self.video.critic_phase(real, *self.generator.split(z))
+
+    def generator_phase(self, z: Tensor, labels: Tensor | None) -> PhaseResult:
+        """The generator's loss on fakes from flat latents z (B, latent_dim)."""
+        return self.video.generator_phase(*self.generator.split(z))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+import numpy as np
+
 from ..errors import ReelganError
 from ..generator import load_generator
 from ..media import make_grid, save_png, to_uint8, upscale
@@ -30,6 +32,8 @@ def add_parser(subparsers) -> None:
     p.add_argument("--size", type=int, help="upscale each image (or the grid) so its long side is this many px")
     p.add_argument("--out", help="folder for images (default generated/) or .png file with --grid "
                    "(default grid.png)")
+    p.add_argument("--fps", type=int, default=8, help="clip generators: frames per second (default 8)")
+    p.add_argument("--gif", action="store_true", help="clip generators: GIF instead of MP4")
     p.add_argument("--overwrite", action="store_true", help="replace existing output files")
     p.set_defaults(run=run_generate)
 
@@ -41,6 +45,8 @@ def run_generate(args: argparse.Namespace) -> int:
     G = load_generator(source_path(args), device=args.device)
     images = G.sample(args.n, seed=args.seed, truncation=args.truncation, class_name=args.class_name)
     common = {"generator_hash": G.hash, "truncation": args.truncation, "class": args.class_name}
+    if G.is_video:
+        return write_clips(args, images, common)
     if args.grid:
         path = fresh_output(Path(args.out or "grid.png"), args.overwrite)
         grid = make_grid(images)
@@ -54,4 +60,32 @@ def run_generate(args: argparse.Namespace) -> int:
     for i, (path, image) in enumerate(zip(paths, pixels)):
         save_png(path, upscale(image, args.size) if args.size is not None else image, make_record(seed=args.seed + i, **common))
     print(f"wrote {args.n} images to {folder}/")
+    return 0
+
+
+def write_clips(args: argparse.Namespace, clips, common: dict) -> int:
+    """Clips (N, C, T, H, W): one MP4 (or GIF) per clip, or with --grid one video of all clips side by side."""
+    from ..media import save_gif, save_mp4
+
+    frames = clips.transpose(1, 2)  # (N, T, C, H, W)
+    suffix = ".gif" if args.gif else ".mp4"
+
+    def write(path: Path, video, record: dict) -> None:  # video: (T, H, W, C) uint8
+        video = np.stack([upscale(frame, args.size) if args.size is not None else frame for frame in video])
+        if args.gif:
+            save_gif(path, video, args.fps, record)
+        else:
+            save_mp4(path, video, args.fps, record)
+
+    if args.grid:
+        path = fresh_output(Path(args.out or f"grid{suffix}"), args.overwrite)
+        grid = [make_grid(frames[:, t]) for t in range(frames.shape[1])]  # T x (H', W', C)
+        write(path, grid, make_record(seed=args.seed, n=args.n, **common))
+        print(f"wrote {path}")
+        return 0
+    folder = Path(args.out or "generated")
+    paths = [fresh_output(folder / f"seed{args.seed + i:06d}{suffix}", args.overwrite) for i in range(args.n)]
+    for i, path in enumerate(paths):
+        write(path, to_uint8(frames[i]), make_record(seed=args.seed + i, **common))
+    print(f"wrote {args.n} clips to {folder}/")
     return 0

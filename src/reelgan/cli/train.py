@@ -16,6 +16,8 @@ EXAMPLES = """\
   reelgan train --data ~/footage/stills --resolution 64 --channels 3 --augment translation,cutout,color
   reelgan train --data omniglot.zip --cond --preset paper --net resnet
   reelgan train --data omniglot_background.zip --cond --class-depth 2     # one class per character
+  reelgan train --kind video --data moving-glyphs --resolution 32 --frames 8
+  reelgan train --kind video --data ~/footage --resolution 64 --channels 3 --frames 16 --stride 2
   reelgan train --config run.toml --dry-run
   reelgan train --resume runs/00003-logograms-wgan-gp-32 --steps 8000
   reelgan train --resume latest
@@ -24,7 +26,9 @@ EXAMPLES = """\
 # flag destination -> (config section, field). Every flag defaults to None so we know which were given.
 FLAG_FIELDS: dict[str, tuple[str, str]] = {
     "data": ("data", "source"), "resolution": ("data", "resolution"), "channels": ("data", "channels"),
-    "cond": ("data", "cond"), "class_depth": ("data", "class_depth"), "max_images": ("data", "max_images"), "xflip": ("data", "xflip"),
+    "cond": ("data", "cond"), "class_depth": ("data", "class_depth"), "max_images": ("data", "max_images"),
+    "xflip": ("data", "xflip"), "kind": ("data", "kind"), "frames": ("data", "frames"), "stride": ("data", "stride"),
+    "content_dim": ("net", "content_dim"), "motion_dim": ("net", "motion_dim"),
     "data_size": ("data", "size"), "data_seed": ("data", "seed"),
     "net": ("net", "arch"), "latent_dim": ("net", "latent_dim"), "g_width": ("net", "g_width"),
     "d_width": ("net", "d_width"), "max_width": ("net", "max_width"), "critic_norm": ("net", "critic_norm"),
@@ -60,6 +64,10 @@ def add_parser(subparsers) -> None:
     data.add_argument("--data", help="folder, .zip, .npy/.npz of images, or the built-in 'logograms'")
     data.add_argument("--resolution", type=int, help="training size: 16, 32, 64, 128 or 256 (default 32)")
     data.add_argument("--channels", type=int, help="1 grayscale, 3 RGB, 4 RGBA (default 1)")
+    data.add_argument("--kind", help="image (default) or video: clips from video files, frame folders, "
+                      "moving-glyphs or ink-rings")
+    data.add_argument("--frames", type=int, help="video: frames per clip, 8-16 (default 8)")
+    data.add_argument("--stride", type=int, help="video: use every N-th frame of the footage (default 1)")
     data.add_argument("--cond", action=argparse.BooleanOptionalAction, help="class labels from subfolders")
     data.add_argument("--class-depth", type=int, help="with --cond: folder levels that name a class (default 1; "
                       "Omniglot: 1 = alphabet, 2 = alphabet/character)")
@@ -70,6 +78,8 @@ def add_parser(subparsers) -> None:
     net = p.add_argument_group("networks")
     net.add_argument("--net", help="dcgan (fast, default) or resnet (WGAN-GP paper's CIFAR model)")
     net.add_argument("--latent-dim", type=int, help="size of z (default 128)")
+    net.add_argument("--content-dim", type=int, help="video: per-clip content latent (default 96)")
+    net.add_argument("--motion-dim", type=int, help="video: per-frame motion noise and GRU size (default 32)")
     net.add_argument("--g-width", type=int, help="generator channels at full resolution")
     net.add_argument("--d-width", type=int, help="critic channels at full resolution")
     net.add_argument("--max-width", type=int, help="cap on channels of any layer")

@@ -17,7 +17,15 @@ __all__ = ["build_dataset", "build_loader", "ImageDataset", "LogogramDataset", "
 
 
 def build_dataset(config: DataConfig) -> torch.utils.data.Dataset:
-    """The dataset that `config.source` names: a built-in name, or a folder / zip / npy / npz path."""
+    """The dataset that `config.source` names: a built-in name, or a folder / zip / npy / npz path.
+
+    With `config.kind == "video"`, a clip dataset of `(clip (C, T, H, W), label)` pairs instead.
+    """
+    if config.kind == "video":
+        from .clips import build_clip_dataset
+
+        return build_clip_dataset(config.source, config.frames, config.stride, config.resolution, config.channels,
+                                  size=config.size, seed=config.seed)
     if config.source == "logograms":
         return LogogramDataset(config.size, config.resolution, config.channels, config.seed, config.xflip)
     assert config.source not in BUILTIN_DATASETS, "every built-in dataset needs a branch above"

@@ -262,3 +262,40 @@ class FrameCritic2D(nn.Module):
         picked = clips.transpose(1, 2)[rows, index]  # (B, T, C, H, W) -> (B, k, C, H, W)
         scores = self.image_critic(picked.flatten(0, 1))  # (B*k, C, H, W) -> (B*k,)
         return scores.view(batch, self.k).mean(dim=1)  # (B*k,) -> (B, k) -> (B,)
+
+
+class FlatVideoGenerator(nn.Module):
+    """A VideoGenerator driven by one flat latent per clip, so that the image engine's code paths (seeded
+    latents, EMA, export, `Generator.sample`) work on clips unchanged.
+
+    z (B, content_dim + frames * motion_dim) is split into the content latent (B, content_dim) and the
+    motion noise (B, frames, motion_dim). `labels` is accepted and ignored (clips have no classes).
+    """
+
+    def __init__(self, resolution: int, frames: int, channels: int, content_dim: int = 96, motion_dim: int = 32,
+                 width: int = 16, max_width: int = 128) -> None:
+        super().__init__()
+        self.video = VideoGenerator(resolution, frames, channels, content_dim, motion_dim, width, max_width)
+        self.frames, self.content_dim, self.motion_dim = frames, content_dim, motion_dim
+        self.latent_dim = content_dim + frames * motion_dim
+
+    def split(self, z: Tensor) -> tuple[Tensor, Tensor]:
+        """(B, latent_dim) -> z_content (B, content_dim), motion noise (B, frames, motion_dim)."""
+        if z.dim() != 2 or z.shape[1] != self.latent_dim:
+            raise ReelganError(f"a clip latent has shape (B, {self.latent_dim}); got {tuple(z.shape)}")
+        return z[:, :self.content_dim], z[:, self.content_dim:].reshape(len(z), self.frames, self.motion_dim)
+
+    def forward(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
+        """Clips (B, C, T, H, W) in [-1, 1] from flat latents (B, latent_dim)."""
+        return self.video(*self.split(z))
+
+
+class VideoCritics(nn.Module):
+    """The clip critic (3D convolutions) and the frame critic (2D, k random frames) as one module, so that
+    one optimiser and one checkpoint entry hold both. The loss scores with each separately."""
+
+    def __init__(self, resolution: int, frames: int, channels: int, width: int = 32, max_width: int = 256,
+                 norm: str = "none") -> None:
+        super().__init__()
+        self.clip = VideoCritic3D(resolution, frames, channels, width, max_width, norm=norm)
+        self.frame = FrameCritic2D(resolution, channels, width, max_width, norm=norm)

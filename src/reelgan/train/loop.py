@@ -8,6 +8,7 @@ stopped at step k and resumed ends bit-for-bit where an uninterrupted run would 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import logging
 import random
@@ -75,7 +76,12 @@ class Trainer:
         self.class_names: list[str] = list(getattr(self.dataset, "class_names", []))
         self._build_networks()
         autocast = (torch.autocast(self.device.type, dtype=torch.bfloat16) if tc.precision == "bf16" else None)
-        self.loss = GANLoss(self._loss_config(), self.G, self.D, autocast)
+        if config.data.kind == "video":
+            from ..video_losses import ClipLoss
+
+            self.loss = ClipLoss(dataclasses.replace(config.loss, augment=""), self.G, self.D, autocast)
+        else:
+            self.loss = GANLoss(self._loss_config(), self.G, self.D, autocast)
         self.step_count, self.critic_steps, self.batches_consumed, self.elapsed_s = 0, 0, 0, 0.0
         self.best: dict[str, Any] | None = None  # {"key", "value", "step"} of the best evaluation so far
         self.extractor = self._metrics_extractor()  # fails here, before a run folder exists
@@ -99,18 +105,37 @@ class Trainer:
     def _build_networks(self) -> None:
         data, net, tc = self.config.data, self.config.net, self.config.train
         num_classes = len(self.class_names)
+        self.latent_dim = net.latent_dim
+        if data.kind == "video":
+            self._build_video_networks()
+        else:
+            self._build_image_networks(num_classes)
+        if tc.channels_last and data.kind == "image":
+            self.G, self.D = (m.to(memory_format=torch.channels_last) for m in (self.G, self.D))
+        self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
+        betas = (tc.beta1, tc.beta2)
+        self.opt_G = torch.optim.Adam(self.G.parameters(), lr=tc.lr_g, betas=betas)
+        self.opt_D = torch.optim.Adam(self.D.parameters(), lr=tc.lr_d, betas=betas)
+
+    def _build_video_networks(self) -> None:
+        """A content + motion generator behind flat latents, and the clip + frame critics as one module."""
+        from ..nets.video import FlatVideoGenerator, VideoCritics
+
+        data, net = self.config.data, self.config.net
+        self.G = FlatVideoGenerator(data.resolution, data.frames, data.channels, net.content_dim, net.motion_dim,
+                                    net.g_width, net.max_width).to(self.device)
+        self.D = VideoCritics(data.resolution, data.frames, data.channels, net.d_width, net.max_width,
+                              norm=net.critic_norm).to(self.device)
+        self.latent_dim = self.G.latent_dim
+
+    def _build_image_networks(self, num_classes: int) -> None:
+        data, net = self.config.data, self.config.net
         self.G = build_generator(net.arch, resolution=data.resolution, channels=data.channels,
                                  latent_dim=net.latent_dim, width=net.g_width, max_width=net.max_width,
                                  num_classes=num_classes).to(self.device)
         self.D = build_critic(net.arch, resolution=data.resolution, channels=data.channels, width=net.d_width,
                               max_width=net.max_width, num_classes=num_classes,
                               norm=net.critic_norm).to(self.device)
-        if tc.channels_last:
-            self.G, self.D = (m.to(memory_format=torch.channels_last) for m in (self.G, self.D))
-        self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
-        betas = (tc.beta1, tc.beta2)
-        self.opt_G = torch.optim.Adam(self.G.parameters(), lr=tc.lr_g, betas=betas)
-        self.opt_D = torch.optim.Adam(self.D.parameters(), lr=tc.lr_d, betas=betas)
         if num_classes:
             counts = torch.bincount(self.dataset.labels, minlength=num_classes).float()
             self.class_weights = counts / counts.sum()  # generator labels follow the data's class mix
@@ -154,7 +179,7 @@ class Trainer:
         """Latents (and labels) of the sample grids, from their own RNG so they draw nothing from training's."""
         generator = torch.Generator().manual_seed(FIXED_LATENT_SEED)
         n = self.config.train.grid_size
-        z = torch.randn(n, self.config.net.latent_dim, generator=generator)
+        z = torch.randn(n, self.latent_dim, generator=generator)
         labels = torch.arange(n) % len(self.class_names) if self.class_names else None
         return z, labels
 
@@ -192,7 +217,7 @@ class Trainer:
         self.D.requires_grad_(True)
         for _ in range(tc.n_critic):
             real, labels = next(self.stream)
-            z = torch.randn(real.size(0), self.config.net.latent_dim, device=self.device)
+            z = torch.randn(real.size(0), self.latent_dim, device=self.device)
             apply_r1 = lc.kind == "ns-r1" and lc.r1_gamma > 0 and self.critic_steps % lc.r1_interval == 0
             result = self.loss.critic_phase(real, labels, z, apply_r1=apply_r1)
             self._optimise(self.opt_D, result.loss)
@@ -200,7 +225,7 @@ class Trainer:
             add_stats(stats, result.stats)
         self.G.requires_grad_(True)
         self.D.requires_grad_(False)
-        z = torch.randn(tc.generator_batch, self.config.net.latent_dim, device=self.device)
+        z = torch.randn(tc.generator_batch, self.latent_dim, device=self.device)
         result = self.loss.generator_phase(z, self._generator_labels(tc.generator_batch))
         self._optimise(self.opt_G, result.loss)
         add_stats(stats, result.stats)
@@ -264,11 +289,16 @@ class Trainer:
         with torch.no_grad():
             labels = None if self.fixed_labels is None else self.fixed_labels.to(self.device)
             images = self.G_ema(self.fixed_z.to(self.device), labels).float().cpu()  # (N, C, H, W)
+        nrow = None
+        if images.dim() == 5:  # clips (N, C, T, H, W): one row of frames per clip, at most 8 clips
+            images = images[:8].transpose(1, 2)  # (n, T, C, H, W)
+            nrow = images.shape[1]
+            images = images.reshape(-1, *images.shape[2:])  # (n*T, C, H, W)
         path = self.run_dir / "samples" / f"{self.step_count:06d}.png"
         path.parent.mkdir(exist_ok=True)
         record = make_record(generator_hash=weights_hash(self.G_ema), seed=FIXED_LATENT_SEED,
                              step=self.step_count, run=self.run_dir.name)
-        save_png(path, make_grid(images), record)
+        save_png(path, make_grid(images, nrow=nrow), record)
         return path
 
     def export(self) -> Path:
