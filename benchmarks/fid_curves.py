@@ -52,7 +52,8 @@ def plot_curves(runs: list[dict], key: str, title: str, path: Path) -> None:
     for run in runs:
         points = [p for p in run["points"] if p["minutes"] > 0]
         for axis, x in zip(axes, ("minutes", "step")):
-            axis.plot([p[x] for p in points], [p[key] for p in points], marker="o", label=run["tag"])
+            label = run.get("label", run["tag"])
+            axis.plot([p[x] for p in points], [p[key] for p in points], marker="o", label=label)
     for axis, label in zip(axes, ("wall-clock minutes of training (2-core CPU)", "generator steps")):
         axis.set_yscale("log")
         axis.set_xlabel(label)
