@@ -49,6 +49,26 @@ def _clip_rng(seed: int, index: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence([seed, index]))
 
 
+CACHE_LIMIT_BYTES = 2 << 30  # clip sets up to 2 GiB (as uint8 gray) are kept after their first render
+
+
+class _ClipCache:
+    """Rendered gray clips `(T, H, W)` kept after first use, when the whole set fits CACHE_LIMIT_BYTES;
+    rendering on every access made training data-bound on a GPU."""
+
+    def __init__(self, size: int, frames: int, resolution: int) -> None:
+        self.clips: dict[int, np.ndarray] | None = {} if size * frames * resolution**2 <= CACHE_LIMIT_BYTES else None
+
+    def get(self, index: int, render) -> np.ndarray:
+        """The cached clip `index`, rendering it with `render(index)` the first time."""
+        if self.clips is None:
+            return render(index)
+        clip = self.clips.get(index)
+        if clip is None:
+            clip = self.clips[index] = render(index)
+        return clip
+
+
 def _check_size(size: int, seed: int) -> None:
     if isinstance(size, bool) or not isinstance(size, int) or size < 1:
         raise ReelganError(f"size must be a whole number of clips, at least 1; got {size!r}")
@@ -78,6 +98,7 @@ class MovingGlyphsDataset(torch.utils.data.Dataset):
         self.glyph_size = max(8, resolution // 2)
         self.room = resolution - self.glyph_size  # how far a glyph's top-left corner can move, in pixels
         self.skipped = 0
+        self.cache = _ClipCache(size, frames, resolution)
 
     @property
     def num_classes(self) -> int:
@@ -116,6 +137,10 @@ class MovingGlyphsDataset(torch.utils.data.Dataset):
 
     def raw(self, index: int) -> np.ndarray:
         """uint8 `(C, T, H, W)` of clip `index` (255 paper, near 0 ink)."""
+        return _gray_to_channels(self.cache.get(index, self._render), self.channels)
+
+    def _render(self, index: int) -> np.ndarray:
+        """uint8 `(T, H, W)` gray clip `index`."""
         seeds, path = self._draw(index)
         size, resolution = self.glyph_size, self.resolution
         gray = np.full((self.frames, resolution, resolution), PAPER, dtype=np.uint8)  # (T, H, W)
@@ -124,7 +149,7 @@ class MovingGlyphsDataset(torch.utils.data.Dataset):
             for t, (x, y) in enumerate(positions):
                 window = gray[t, y:y + size, x:x + size]
                 np.minimum(window, glyph, out=window)
-        return _gray_to_channels(gray, self.channels)
+        return gray
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
         return clip_to_tensor(self.raw(index)), torch.tensor(0)
@@ -148,6 +173,7 @@ class InkRingsDataset(torch.utils.data.Dataset):
         y, x = np.mgrid[:resolution, :resolution] - centre
         self.polar = np.arctan2(y, x)  # (H, W) angle of each pixel around the centre
         self.skipped = 0
+        self.cache = _ClipCache(size, frames, resolution)
 
     @property
     def num_classes(self) -> int:
@@ -171,10 +197,13 @@ class InkRingsDataset(torch.utils.data.Dataset):
 
     def raw(self, index: int) -> np.ndarray:
         """uint8 `(C, T, H, W)` of clip `index` (255 paper, near 0 ink)."""
+        return _gray_to_channels(self.cache.get(index, self._render), self.channels)
+
+    def _render(self, index: int) -> np.ndarray:
+        """uint8 `(T, H, W)` gray clip `index`."""
         glyph = render_logogram(glyph_seed(self.seed, index), self.resolution).astype(np.float32)  # (H, W)
         ink = (PAPER - glyph)[None] * self.reveal(index)  # (T, H, W)
-        gray = np.clip(np.rint(PAPER - ink), 0, 255).astype(np.uint8)
-        return _gray_to_channels(gray, self.channels)
+        return np.clip(np.rint(PAPER - ink), 0, 255).astype(np.uint8)
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
         return clip_to_tensor(self.raw(index)), torch.tensor(0)
