@@ -64,3 +64,18 @@ def test_clip_settings_are_checked(tiny_config):
         tiny_config(**VIDEO, loss={"kind": "hinge"})
     with pytest.raises(ReelganError, match="metrics"):
         tiny_config(**VIDEO, train={"metrics": "fid"})
+
+
+def test_fvd_of_a_clip_generator_from_the_metrics_command(tiny_config, tmp_path, capsys, monkeypatch):
+    from reelgan.metrics.clips import real_clips, save_clip_extractor, train_clip_net
+
+    monkeypatch.setenv("REELGAN_CACHE", str(tmp_path / "cache"))
+    run = train(tiny_config(**VIDEO), show_progress=False).run_dir
+    clips = real_clips("moving-glyphs", 8, 1, 16, 1, 16, seed=2)
+    extractor = tmp_path / "clips.safetensors"
+    save_clip_extractor(train_clip_net(clips, steps=2, batch=8), {"dataset": "moving-glyphs", "stride": 1}, extractor)
+    argv = ["metrics", str(run), "--data", "moving-glyphs", "--n", "12", "--extractor", str(extractor)]
+    assert main(argv + ["--metrics", "fvd"]) == 0
+    assert "fvd12_clipnet-moving-glyphs-16x8s1" in capsys.readouterr().out
+    assert main(argv + ["--metrics", "fid"]) == 2  # image metrics on a clip generator: refused
+    assert main(["metrics", str(run), "--data", "moving-glyphs", "--metrics", "fvd"]) == 2  # no extractor

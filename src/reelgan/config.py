@@ -32,7 +32,8 @@ AUGMENTS = ("translation", "cutout", "color")
 RESOLUTIONS = (16, 32, 64, 128, 256)
 CHANNELS = (1, 3, 4)
 PRECISIONS = ("fp32", "bf16")
-METRIC_NAMES = ("fid", "kid", "pr", "dc")  # the registry in reelgan.metrics holds exactly these
+METRIC_NAMES = ("fid", "kid", "pr", "dc", "fvd")  # the registry in reelgan.metrics holds exactly these
+IMAGE_METRIC_NAMES = ("fid", "kid", "pr", "dc")  # fvd is for clip features
 BEST_METRICS = ("fid", "kid")  # lower is better; best.pt keeps the checkpoint with the lowest value
 
 
@@ -219,7 +220,7 @@ class TrainConfig:
         _check_positive("train.max_minutes", self.max_minutes, allow_zero=True)
         _check_int("train.grid_size", self.grid_size, minimum=1)
         for name in self.metric_names:
-            _check_choice("metrics", name, METRIC_NAMES)
+            _check_choice("metrics", name, IMAGE_METRIC_NAMES)
         _check_int("train.metrics_every", self.metrics_every, minimum=0)
         _check_int("train.metrics_n", self.metrics_n, minimum=10)
         _check_choice("best_metric", self.best_metric, BEST_METRICS)

@@ -118,8 +118,11 @@ def run_compute(args: argparse.Namespace) -> int:
     json_path = fresh_output(Path(args.json), args.overwrite) if args.json else None
     source = source_path(args)
     G = load_generator(source, device=args.device)
-    extractor = choose_extractor(args.extractor, args.data)
-    results = evaluate_generator(G, args.data, names, n=args.n, extractor=extractor, seed=args.seed)
+    if G.is_video or "fvd" in names:
+        results = clip_metrics(G, args, names)
+    else:
+        extractor = choose_extractor(args.extractor, args.data)
+        results = evaluate_generator(G, args.data, names, n=args.n, extractor=extractor, seed=args.seed)
     width = max(map(len, results))
     for key, value in results.items():
         print(f"{key:<{width}}  {value:.4f}")
@@ -127,6 +130,21 @@ def run_compute(args: argparse.Namespace) -> int:
         json_path.write_text(json.dumps({"source": str(source), "data": args.data,
                                          "generator_hash": G.hash, "results": results}, indent=2) + "\n")
     return 0
+
+
+def clip_metrics(G, args: argparse.Namespace, names: list[str]) -> dict[str, float]:
+    """The proxy FVD of a clip generator, with a clip extractor trained by benchmarks/clip_metrics.py."""
+    from ..errors import ReelganError
+    from ..metrics.clips import evaluate_clip_generator, load_clip_extractor
+
+    if not G.is_video or names != ["fvd"]:
+        raise ReelganError("fvd is the metric of clip generators, and the only one for them: use --metrics fvd "
+                           "with a clip generator (and fid,kid,pr,dc with an image generator)")
+    if not args.extractor:
+        raise ReelganError("fvd needs a clip extractor: --extractor CLIPS.safetensors (train one with "
+                           "benchmarks/clip_metrics.py --save-extractor)")
+    extractor = load_clip_extractor(args.extractor)
+    return evaluate_clip_generator(G, args.data, args.n, extractor, frames=G.spec["frames"], seed=args.seed)
 
 
 def run_fetch_weights(args: argparse.Namespace) -> int:

@@ -7,7 +7,7 @@ from typing import Callable
 import numpy as np
 
 from ..errors import ReelganError
-from .distances import density_coverage, fid, frechet_distance, gaussian_stats, kid, precision_recall
+from .distances import density_coverage, fid, frechet_distance, fvd, gaussian_stats, kid, precision_recall
 
 MetricFn = Callable[[np.ndarray, np.ndarray], dict]
 
@@ -16,13 +16,14 @@ METRICS: dict[str, MetricFn] = {
     "kid": kid,
     "pr": precision_recall,
     "dc": density_coverage,
+    "fvd": fvd,  # on clip features (reelgan.metrics.clips)
 }
 
 from ..config import METRIC_NAMES
 
 assert tuple(METRICS) == METRIC_NAMES, "config.METRIC_NAMES must list the registered metrics"
 
-__all__ = ["METRICS", "compute_metrics", "density_coverage", "fid", "frechet_distance", "gaussian_stats", "kid",
+__all__ = ["METRICS", "compute_metrics", "density_coverage", "fid", "fvd", "frechet_distance", "gaussian_stats", "kid",
            "precision_recall"]
 
 

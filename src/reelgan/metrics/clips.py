@@ -30,7 +30,7 @@ from torch import nn
 from ..data.clips import build_clip_dataset
 from ..errors import ReelganError
 from ..media import atomic_path
-from .distances import fid
+from .distances import fvd
 from .domain import nt_xent, weights_sha256
 from .evaluate import count_label, reference_features
 
@@ -247,11 +247,6 @@ def build_clip_extractor(clips: torch.Tensor, dataset: str, stride: int = 1, ste
 
 # ----------------------------------------------------------------------------------------------------------
 # FVD and evaluation of a clip generator
-
-
-def fvd(real: np.ndarray, fake: np.ndarray) -> dict[str, float]:
-    """Frechet distance between Gaussians fitted to real `(N, D)` and generated `(M, D)` clip features."""
-    return {"fvd": fid(real, fake)["fid"]}
 
 
 def real_clips(data: str, frames: int, stride: int, resolution: int, channels: int, n: int,

@@ -64,6 +64,13 @@ def fid(real: np.ndarray, fake: np.ndarray) -> dict[str, float]:
     return {"fid": frechet_distance(*gaussian_stats(real), *gaussian_stats(fake))}
 
 
+def fvd(real: np.ndarray, fake: np.ndarray) -> dict[str, float]:
+    """Frechet distance between Gaussians fitted to clip features (a proxy FVD: reelgan's own clip network,
+    not the I3D of the published FVD)."""
+    real, fake = _check_features(real, fake, 2, "FVD")
+    return {"fvd": frechet_distance(*gaussian_stats(real), *gaussian_stats(fake))}
+
+
 def kid(real: np.ndarray, fake: np.ndarray, subsets: int = 100, subset_size: int = 1000, seed: int = 0
         ) -> dict[str, float]:
     """Kernel Inception Distance: mean and standard deviation over subsets of the unbiased MMD^2.
