@@ -153,3 +153,13 @@ def test_sheet_and_vectorize_from_a_trained_generator(tiny_config, tmp_path):
     out = tmp_path / "vectors"
     assert main(["glyphs", "vectorize", str(run), "--seeds", "2", "--size", "64", "--out", str(out)]) == 0
     assert read_record(out / "seed000002.png")["seed"] == 2
+
+
+def test_rgba_and_rgb_samples_become_gray_glyphs_on_white():
+    from reelgan.cli.glyphs import glyph_gray
+
+    rgba = np.zeros((2, 2, 4), np.uint8)  # black ink; alpha 0 (paper) and 255 (ink)
+    rgba[0, 0, 3], rgba[1, 1, 3] = 0, 255
+    gray = glyph_gray(rgba)
+    assert gray[0, 0] == 255 and gray[1, 1] == 0
+    assert glyph_gray(np.full((2, 2, 3), 200, np.uint8)).tolist() == [[200, 200], [200, 200]]

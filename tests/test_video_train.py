@@ -79,3 +79,8 @@ def test_fvd_of_a_clip_generator_from_the_metrics_command(tiny_config, tmp_path,
     assert "fvd12_clipnet-moving-glyphs-16x8s1" in capsys.readouterr().out
     assert main(argv + ["--metrics", "fid"]) == 2  # image metrics on a clip generator: refused
     assert main(["metrics", str(run), "--data", "moving-glyphs", "--metrics", "fvd"]) == 2  # no extractor
+
+
+def test_image_only_data_flags_are_refused_for_clips(tiny_config):
+    with pytest.raises(ReelganError, match="for images"):
+        tiny_config(**{**VIDEO, "data": {**VIDEO["data"], "xflip": True}})

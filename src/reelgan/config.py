@@ -88,6 +88,8 @@ class DataConfig:
         _check_choice("data.kind", self.kind, DATA_KINDS)
         _check_int("data.stride", self.stride, minimum=1)
         if self.kind == "video":
+            if self.max_images or self.xflip or self.class_depth != 1:
+                raise ReelganError("--max-images, --xflip and --class-depth are for images; drop them for --kind video")
             if self.source in BUILTIN_DATASETS:
                 raise ReelganError(f"{self.source} is an image set; for clips use {' or '.join(BUILTIN_CLIP_SETS)}, "
                                    "video files or frame folders")

@@ -47,7 +47,8 @@ def generator_spec(config: dict[str, Any], class_names: list[str], steps: int) -
         "dataset": data["source"], "reelgan_version": __version__,
     }
     if data.get("kind", "image") == "video":  # a flat latent holds the content latent and every frame's motion
-        spec.update({"kind": "video", "arch": "video", "frames": data["frames"], "content_dim": net["content_dim"],
+        spec.update({"kind": "video", "arch": "video", "frames": data["frames"], "stride": data["stride"],
+                     "content_dim": net["content_dim"],
                      "motion_dim": net["motion_dim"],
                      "latent_dim": net["content_dim"] + data["frames"] * net["motion_dim"]})
     return spec
@@ -136,7 +137,7 @@ class Generator:
 
     @torch.no_grad()
     def __call__(self, z: torch.Tensor, labels: torch.Tensor | None = None, batch: int = 64) -> torch.Tensor:
-        """Images `(B, C, H, W)` in [-1, 1] on the CPU for latents `z` `(B, latent_dim)`, in batches."""
+        """Images `(B, C, H, W)` (clips `(B, C, T, H, W)`) in [-1, 1] on the CPU for latents `(B, latent_dim)`."""
         out = []
         for start in range(0, len(z), batch):
             chunk = z[start:start + batch].to(self.device)

@@ -142,6 +142,8 @@ def run_dataset(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.suffix.lower() != ".zip":
         raise ReelganError(f"the dataset is written as a .zip; got {out.name}")
+    if args.seed < 0:
+        raise ReelganError(f"--seed must be 0 or more; got {args.seed}")
     fresh_output(out, args.overwrite)
     style = _style(args)
     with Progress(transient=True) as progress:
@@ -169,16 +171,37 @@ def _sheet_glyphs(args: argparse.Namespace) -> tuple[list[np.ndarray], list[str]
                 procedural_record(None, phrases=phrases))
     seeds = parse_seeds(args.seeds)
     if args.generator:
-        from ..generator import load_generator
         from ..media import to_uint8
         from ..provenance import make_record
 
-        G = load_generator(args.generator)
+        G = _load_glyph_generator(args.generator)
         images = to_uint8(_sample_seeds(G, seeds))
-        glyphs = [image[..., 0] if image.shape[-1] == 1 else image.mean(-1).astype(np.uint8) for image in images]
+        glyphs = [glyph_gray(image) for image in images]
         return glyphs, [f"seed {s}" for s in seeds], make_record(generator_hash=G.hash, seed=None, seeds=seeds)
     return (render_seeds(seeds, size, _style(args)), [f"seed {s}" for s in seeds],
             procedural_record(None, seeds=seeds, generator=PROCEDURAL_GENERATOR))
+
+
+def glyph_gray(image: np.ndarray) -> np.ndarray:
+    """(H, W, C) uint8 sample -> (H, W) gray glyph, 255 paper: RGB averaged, RGBA composited on white."""
+    if image.shape[-1] == 1:
+        return image[..., 0]
+    gray = image[..., :3].astype(np.float32).mean(-1)
+    if image.shape[-1] == 4:
+        alpha = image[..., 3].astype(np.float32) / 255
+        gray = 255 - alpha * (255 - gray)
+    return np.round(gray).astype(np.uint8)
+
+
+def _load_glyph_generator(path: str):
+    """A trained image generator for glyph output; 'latest' is the newest run in runs/."""
+    from ..generator import load_generator
+    from ..train.rundir import latest_run
+
+    G = load_generator(latest_run("runs") if path == "latest" else path)
+    if G.is_video:
+        raise ReelganError("this is a clip generator; glyph sheets and vectors need an image generator")
+    return G
 
 
 def _sample_seeds(G, seeds: list[int]):
@@ -236,15 +259,14 @@ def _vector_sources(args: argparse.Namespace) -> list[tuple[str, np.ndarray, dic
             source.is_dir() and not (source / "generator.safetensors").exists()
             and not (source / "checkpoints").exists()):
         return _image_sources(source)
-    from ..generator import load_generator
     from ..media import to_uint8
     from ..provenance import make_record
 
-    G = load_generator(source)
+    G = _load_glyph_generator(args.source)
     seeds = parse_seeds(args.seeds)
     images = to_uint8(_sample_seeds(G, seeds))
-    return [(f"seed{s:06d}", img[..., 0] if img.shape[-1] == 1 else img[..., :3].mean(-1).astype(np.uint8),
-             make_record(generator_hash=G.hash, seed=s)) for s, img in zip(seeds, images)]
+    return [(f"seed{s:06d}", glyph_gray(img), make_record(generator_hash=G.hash, seed=s))
+            for s, img in zip(seeds, images)]
 
 
 def _image_sources(source: Path) -> list[tuple[str, np.ndarray, None]]:

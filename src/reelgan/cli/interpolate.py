@@ -36,7 +36,7 @@ def add_parser(subparsers) -> None:
                    "seed's)")
     p.add_argument("--size", type=int, default=256, help="long side of the video in pixels (default 256)")
     p.add_argument("--out", default="interpolation.mp4", help=".mp4 or .gif (default interpolation.mp4)")
-    p.add_argument("--hold", default="motion", help="clip generators: keep the first seed's motion (default; "
+    p.add_argument("--hold", default="motion", choices=("motion", "content"), help="clip generators: keep the first seed's motion (default; "
                    "the content morphs) or content (the motion morphs)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
     p.set_defaults(run=run_interpolate)

@@ -121,7 +121,7 @@ def run_compute(args: argparse.Namespace) -> int:
     if G.is_video or "fvd" in names:
         results = clip_metrics(G, args, names)
     else:
-        extractor = choose_extractor(args.extractor, args.data)
+        extractor = choose_extractor(args.extractor, args.data, device=G.device)
         results = evaluate_generator(G, args.data, names, n=args.n, extractor=extractor, seed=args.seed)
     width = max(map(len, results))
     for key, value in results.items():
@@ -144,7 +144,12 @@ def clip_metrics(G, args: argparse.Namespace, names: list[str]) -> dict[str, flo
         raise ReelganError("fvd needs a clip extractor: --extractor CLIPS.safetensors (train one with "
                            "benchmarks/clip_metrics.py --save-extractor)")
     extractor = load_clip_extractor(args.extractor)
-    return evaluate_clip_generator(G, args.data, args.n, extractor, frames=G.spec["frames"], seed=args.seed)
+    stride = G.spec.get("stride", 1)
+    if extractor.spec.get("stride", 1) != stride:
+        raise ReelganError(f"the generator was trained on clips at stride {stride} but the extractor at stride "
+                           f"{extractor.spec.get('stride', 1)}; use an extractor trained at stride {stride}")
+    return evaluate_clip_generator(G, args.data, args.n, extractor, frames=G.spec["frames"], stride=stride,
+                                   seed=args.seed)
 
 
 def run_fetch_weights(args: argparse.Namespace) -> int:

@@ -72,6 +72,6 @@ def save_sheet(sheet: np.ndarray, png_path: str | Path, record: dict) -> tuple[P
     with atomic_path(pdf_path, ".pdf") as tmp:
         Image.fromarray(sheet).save(
             tmp, format="PDF", resolution=150.0, title=png_path.stem, creator=record["software"],
-            subject=f"AI-generated ({record['digital_source_type']})", keywords=record_json(record),
+            subject=f"machine-generated ({record['digital_source_type']})", keywords=record_json(record),
         )
     return png_path, pdf_path

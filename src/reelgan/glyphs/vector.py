@@ -144,7 +144,8 @@ def _svg_header(record: dict | None) -> list[str]:
         return []
     check_record(record)
     source = str(record["digital_source_type"]).rsplit("/", 1)[-1]
-    title = f"AI-generated glyph ({source}), made with {record.get('software', 'reelgan')}"
+    made = "AI-generated" if source.startswith("trained") else "Machine-generated"  # algorithmicMedia: no model
+    title = f"{made} glyph ({source}), made with {record.get('software', 'reelgan')}"
     return [
         f"<title>{escape(title)}</title>",
         f'<metadata id="{_METADATA_ID}">',

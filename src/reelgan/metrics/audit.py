@@ -110,7 +110,7 @@ def run_audit(G: Generator, data: str, out_dir: Path, n: int, quantile: float, e
     training = real_images(data, G.resolution, G.channels, limit, seed=0)
     extractor = None
     if extractor_path or data == "logograms":
-        extractor = choose_extractor(extractor_path, data)
+        extractor = choose_extractor(extractor_path, data, device=G.device)
         if extractor.spec["channels"] not in (None, G.channels):
             extractor = None  # feature distances need a matching extractor; pixel distances still work
     report, (samples, matches) = audit_generator(G, training, n=n, quantile=quantile, extractor=extractor)

@@ -39,14 +39,15 @@ def metric_key(name: str, n: int, extractor: Extractor, resolution: int) -> str:
     return f"{name}{count_label(n)}_{extractor.label(resolution)}"
 
 
-def choose_extractor(name: str | None, data: str) -> Extractor:
+def choose_extractor(name: str | None, data: str, device: str | torch.device = "cpu") -> Extractor:
     """The extractor the user named, or the bundled domain one for a built-in dataset.
 
     `name`: None or "domain" (the bundled extractor), a domain extractor `.safetensors`, "inception" (weights
-    from $REELGAN_INCEPTION_WEIGHTS or the default place) or an Inception weights `.pth` file.
+    from $REELGAN_INCEPTION_WEIGHTS or the default place) or an Inception weights `.pth` file. `device` is where
+    Inception runs (the small domain extractor runs on the CPU).
     """
     if name == "inception" or (name and Path(name).suffix == ".pth"):
-        return load_inception(None if name == "inception" else name)
+        return load_inception(None if name == "inception" else name, device=device)
     if name and name != "domain":
         return load_extractor(name)
     if data == "logograms":
@@ -75,7 +76,9 @@ def real_images(data: str, resolution: int, channels: int, n: int, seed: int = 1
 def reference_features(images: torch.Tensor, extractor: Extractor) -> np.ndarray:
     """Features of the real images, cached by the sha256 of the pixels and of the extractor."""
     pixels = ((images.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).numpy()
-    key = hashlib.sha256(pixels.tobytes() + str(pixels.shape).encode() + extractor.spec["sha256"].encode())
+    # The key covers the weights and the feature centring and scaling, which are applied before caching.
+    stats = f"{extractor.spec['sha256']}{extractor.spec.get('feature_mean')}{extractor.spec.get('feature_scale')}"
+    key = hashlib.sha256(pixels.tobytes() + str(pixels.shape).encode() + stats.encode())
     path = cache_dir() / f"{key.hexdigest()[:32]}.npy"
     if path.is_file():
         return np.load(path)

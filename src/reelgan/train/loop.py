@@ -147,7 +147,7 @@ class Trainer:
         from ..metrics.evaluate import choose_extractor
 
         with self._isolated_rng():  # building the network to load into draws initial weights
-            return choose_extractor(self.config.train.extractor or None, self.config.data.source)
+            return choose_extractor(self.config.train.extractor or None, self.config.data.source, self.device)
 
     def _isolated_rng(self):
         """A context in which torch's global RNG (CPU, and this CUDA device) is put back afterwards."""
@@ -187,7 +187,8 @@ class Trainer:
         """Endless real batches on the device, resuming at `batches_consumed`."""
         loader = build_loader(self.dataset, self.config.train.batch, self.config.train.seed,
                               self.batches_consumed, self.config.train.workers, self.device.type == "cuda")
-        memory_format = torch.channels_last if self.config.train.channels_last else torch.contiguous_format
+        channels_last = self.config.train.channels_last and self.config.data.kind == "image"  # not for 5-D clips
+        memory_format = torch.channels_last if channels_last else torch.contiguous_format
         for images, labels in loader:
             self.batches_consumed += 1
             images = images.to(self.device, non_blocking=True, memory_format=memory_format)
