@@ -58,7 +58,7 @@ def add_parser(subparsers) -> None:
     add_source_argument(c)
     c.add_argument("--data", required=True, help="the dataset to compare with (folder, zip, npy/npz, logograms)")
     c.add_argument("--metrics", default="fid,kid,pr", help=f"comma-separated, from {', '.join(METRICS)}")
-    c.add_argument("--n", type=int, default=10000, help="samples of each side (default 10000)")
+    c.add_argument("--n", type=int, help="samples of each side (default 10000 images, or 2000 clips)")
     c.add_argument("--extractor", help="a domain extractor .safetensors (default: the bundled one for logograms), "
                    "'inception' (weights from $REELGAN_INCEPTION_WEIGHTS or fetch-weights) or an Inception .pth")
     c.add_argument("--seed", type=int, default=0, help="first sample seed (default 0)")
@@ -113,14 +113,16 @@ def run_compute(args: argparse.Namespace) -> int:
     if unknown or not names:  # before any sampling: a typo should not cost minutes
         raise ReelganError(f"unknown metric(s) {', '.join(unknown) or '(none given)'}; "
                            f"choose from {', '.join(METRICS)}")
-    if args.n < 1:
+    if args.n is not None and args.n < 1:
         raise ReelganError(f"--n must be at least 1; got {args.n}")
     json_path = fresh_output(Path(args.json), args.overwrite) if args.json else None
     source = source_path(args)
     G = load_generator(source, device=args.device)
     if G.is_video or "fvd" in names:
+        args.n = args.n or 2000  # clips are T times larger than images: 2000 keeps both sides in memory
         results = clip_metrics(G, args, names)
     else:
+        args.n = args.n or 10000
         extractor = choose_extractor(args.extractor, args.data, device=G.device)
         results = evaluate_generator(G, args.data, names, n=args.n, extractor=extractor, seed=args.seed)
     width = max(map(len, results))
