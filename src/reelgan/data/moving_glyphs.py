@@ -76,15 +76,40 @@ def _check_size(size: int, seed: int) -> None:
         raise ReelganError(f"seed must be a whole number of at least 0, got {seed!r}")
 
 
-class MovingGlyphsDataset(torch.utils.data.Dataset):
+class _ProceduralClips(torch.utils.data.Dataset):
+    """What the procedural clip sets share: no classes, a size, cached rendering, and tensors from uint8."""
+
+    class_names: list[str] = []
+    size: int
+    channels: int
+    cache: _ClipCache
+
+    @property
+    def num_classes(self) -> int:
+        """Procedural clips have no classes."""
+        return 0
+
+    def __len__(self) -> int:
+        return self.size
+
+    def _render(self, index: int) -> np.ndarray:
+        raise NotImplementedError
+
+    def raw(self, index: int) -> np.ndarray:
+        """uint8 `(C, T, H, W)` of clip `index` (255 paper, near 0 ink)."""
+        return _gray_to_channels(self.cache.get(index, self._render), self.channels)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
+        return clip_to_tensor(self.raw(index)), torch.tensor(0)
+
+
+class MovingGlyphsDataset(_ProceduralClips):
     """`size` clips of logograms moving in straight lines and bouncing off the frame edges.
 
     Each glyph is rendered at `resolution // 2` pixels (at least 8), starts at a random position with a random
     direction and speed, and is composited onto white paper with `np.minimum`, so overlapping glyphs keep the
     darker ink. Clip `index` depends only on `(seed, index)`.
     """
-
-    class_names: list[str] = []
 
     def __init__(self, size: int, frames: int, resolution: int, channels: int = 1, seed: int = 0,
                  glyphs_per_clip: tuple[int, int] = (1, 2)) -> None:
@@ -99,14 +124,6 @@ class MovingGlyphsDataset(torch.utils.data.Dataset):
         self.room = resolution - self.glyph_size  # how far a glyph's top-left corner can move, in pixels
         self.skipped = 0
         self.cache = _ClipCache(size, frames, resolution)
-
-    @property
-    def num_classes(self) -> int:
-        """Procedural clips have no classes."""
-        return 0
-
-    def __len__(self) -> int:
-        return self.size
 
     def _draw(self, index: int) -> tuple[list[int], np.ndarray]:
         """Glyph render seeds and the `(glyphs, T, 2)` top-left pixel positions of clip `index`."""
@@ -135,10 +152,6 @@ class MovingGlyphsDataset(torch.utils.data.Dataset):
         """
         return self._draw(index)[1]
 
-    def raw(self, index: int) -> np.ndarray:
-        """uint8 `(C, T, H, W)` of clip `index` (255 paper, near 0 ink)."""
-        return _gray_to_channels(self.cache.get(index, self._render), self.channels)
-
     def _render(self, index: int) -> np.ndarray:
         """uint8 `(T, H, W)` gray clip `index`."""
         seeds, path = self._draw(index)
@@ -151,19 +164,15 @@ class MovingGlyphsDataset(torch.utils.data.Dataset):
                 np.minimum(window, glyph, out=window)
         return gray
 
-    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
-        return clip_to_tensor(self.raw(index)), torch.tensor(0)
 
 
-class InkRingsDataset(torch.utils.data.Dataset):
+class InkRingsDataset(_ProceduralClips):
     """`size` clips of a logogram whose ink spreads around its ring over the clip's frames.
 
     The glyph is that of `LogogramDataset` item `index` with the same seed, rendered once at full size. Frame
     t shows the part within a sweep of `(t + 1) / T` of a full turn from a random start angle and direction
     (polar angle around the frame centre, with a soft edge), so the last frame is the whole glyph.
     """
-
-    class_names: list[str] = []
 
     def __init__(self, size: int, frames: int, resolution: int, channels: int = 1, seed: int = 0) -> None:
         _check_size(size, seed)
@@ -174,14 +183,6 @@ class InkRingsDataset(torch.utils.data.Dataset):
         self.polar = np.arctan2(y, x)  # (H, W) angle of each pixel around the centre
         self.skipped = 0
         self.cache = _ClipCache(size, frames, resolution)
-
-    @property
-    def num_classes(self) -> int:
-        """Procedural clips have no classes."""
-        return 0
-
-    def __len__(self) -> int:
-        return self.size
 
     def reveal(self, index: int) -> np.ndarray:
         """float32 `(T, H, W)` in [0, 1]: how much of the glyph's ink each frame of clip `index` shows."""
@@ -195,15 +196,9 @@ class InkRingsDataset(torch.utils.data.Dataset):
         sweep = (np.arange(1, self.frames + 1) / self.frames) * (2 * math.pi + SWEEP_EDGE)  # (T,)
         return np.clip((sweep[:, None, None] - angle) / SWEEP_EDGE, 0.0, 1.0).astype(np.float32)  # (T, H, W)
 
-    def raw(self, index: int) -> np.ndarray:
-        """uint8 `(C, T, H, W)` of clip `index` (255 paper, near 0 ink)."""
-        return _gray_to_channels(self.cache.get(index, self._render), self.channels)
-
     def _render(self, index: int) -> np.ndarray:
         """uint8 `(T, H, W)` gray clip `index`."""
         glyph = render_logogram(glyph_seed(self.seed, index), self.resolution).astype(np.float32)  # (H, W)
         ink = (PAPER - glyph)[None] * self.reveal(index)  # (T, H, W)
         return np.clip(np.rint(PAPER - ink), 0, 255).astype(np.uint8)
 
-    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
-        return clip_to_tensor(self.raw(index)), torch.tensor(0)
