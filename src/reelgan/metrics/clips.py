@@ -16,7 +16,6 @@ speed, speed consistency, bounces and ink persistence; `compare_motion` puts rea
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,9 +28,8 @@ from torch import nn
 
 from ..data.clips import build_clip_dataset
 from ..errors import ReelganError
-from ..media import atomic_path
 from .distances import fvd
-from .domain import nt_xent, weights_sha256
+from .domain import load_checked_spec, nt_xent, save_net_with_spec
 from .evaluate import count_label, reference_features
 
 CLIP_EXTRACTOR_FORMAT = "reelgan-clip-extractor-1"
@@ -191,40 +189,16 @@ def save_clip_extractor(net: ClipNet, spec: dict[str, Any], weights_path: str | 
 
     `spec` should name the `dataset` and `stride` and hold `clip_feature_stats`; returns the sha256.
     """
-    weights_path = Path(weights_path)
-    weights_path.parent.mkdir(parents=True, exist_ok=True)
-    state = {k: v.detach().cpu().contiguous() for k, v in net.state_dict().items()}
-    with atomic_path(weights_path) as tmp:
-        safetensors.torch.save_file(state, tmp, metadata={"format": CLIP_EXTRACTOR_FORMAT})
-    digest = weights_sha256(weights_path)
-    full_spec = {"dataset": "custom", "stride": 1, **spec, "format": CLIP_EXTRACTOR_FORMAT,
-                 "channels": net.channels, "resolution": net.resolution, "frames": net.frames,
-                 "feature_dim": net.feature_dim, "width": net.encoder[0].out_channels, "sha256": digest}
-    with atomic_path(weights_path.with_suffix(".json")) as tmp:
-        Path(tmp).write_text(json.dumps(full_spec, indent=2) + "\n")
-    return digest
+    full_spec = {"dataset": "custom", "stride": 1, **spec, "channels": net.channels, "resolution": net.resolution,
+                 "frames": net.frames, "feature_dim": net.feature_dim, "width": net.encoder[0].out_channels}
+    return save_net_with_spec(net, full_spec, weights_path, CLIP_EXTRACTOR_FORMAT)
 
 
 def load_clip_extractor(weights_path: str | Path) -> ClipExtractor:
     """Load a saved clip extractor, checking the weights against the sha256 in its spec."""
-    weights_path = Path(weights_path)
-    spec_path = weights_path.with_suffix(".json")
-    if not weights_path.is_file() or not spec_path.is_file():
-        raise ReelganError(f"clip extractor {weights_path} (and its .json) not found; train one first")
-    try:
-        spec = json.loads(spec_path.read_text())
-    except json.JSONDecodeError:
-        raise ReelganError(f"{spec_path} is not valid JSON; train or copy the clip extractor again") from None
-    if spec.get("format") != CLIP_EXTRACTOR_FORMAT:
-        raise ReelganError(f"{spec_path} is not a reelgan clip extractor; give a clip extractor's .safetensors")
-    digest = weights_sha256(weights_path)
-    if digest != spec["sha256"]:
-        raise ReelganError(
-            f"{weights_path} has sha256 {digest[:12]}... but its .json expects {spec['sha256'][:12]}...; "
-            "the file is damaged or was replaced: train or copy it again"
-        )
+    spec, state = load_checked_spec(weights_path, CLIP_EXTRACTOR_FORMAT, "clip extractor")
     net = ClipNet(spec["channels"], spec["resolution"], spec["frames"], spec["width"], spec["feature_dim"])
-    net.load_state_dict(safetensors.torch.load_file(str(weights_path)))
+    net.load_state_dict(state)
     return ClipExtractor(net.eval(), spec)
 
 

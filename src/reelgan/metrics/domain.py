@@ -150,36 +150,51 @@ def weights_sha256(path: str | Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def save_extractor(net: DomainNet, spec: dict[str, Any], weights_path: str | Path) -> str:
-    """Write the weights (.safetensors) and the spec (.json beside it, with the weights' sha256)."""
+def save_net_with_spec(net: nn.Module, spec: dict[str, Any], weights_path: str | Path, fmt: str) -> str:
+    """Write a feature network's weights (.safetensors) and `spec` (.json beside it, with the weights' sha256
+    added), both atomically; returns the sha256. Shared by the domain and clip extractors."""
     weights_path = Path(weights_path)
     weights_path.parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().cpu().contiguous() for k, v in net.state_dict().items()}
     with atomic_path(weights_path) as tmp:
-        safetensors.torch.save_file(state, tmp, metadata={"format": EXTRACTOR_FORMAT})
+        safetensors.torch.save_file(state, tmp, metadata={"format": fmt})
     digest = weights_sha256(weights_path)
-    full_spec = {**spec, "format": EXTRACTOR_FORMAT, "channels": net.channels, "resolution": net.resolution,
-                 "feature_dim": net.feature_dim, "width": net.encoder[0].out_channels, "sha256": digest}
     with atomic_path(weights_path.with_suffix(".json")) as tmp:
-        Path(tmp).write_text(json.dumps(full_spec, indent=2) + "\n")
+        Path(tmp).write_text(json.dumps({**spec, "format": fmt, "sha256": digest}, indent=2) + "\n")
     return digest
+
+
+def load_checked_spec(weights_path: str | Path, fmt: str, what: str) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+    """The spec and weights of a saved feature network, after checking its format and sha256."""
+    weights_path = Path(weights_path)
+    spec_path = weights_path.with_suffix(".json")
+    if not weights_path.is_file() or not spec_path.is_file():
+        raise ReelganError(f"{what} {weights_path} (and its .json) not found; train one first")
+    try:
+        spec = json.loads(spec_path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise ReelganError(f"{spec_path} is not valid JSON; train or copy the {what} again") from None
+    if not isinstance(spec, dict) or spec.get("format") != fmt:
+        raise ReelganError(f"{spec_path} is not a reelgan {what}; give a {what}'s .safetensors")
+    digest = weights_sha256(weights_path)
+    if digest != spec.get("sha256"):
+        raise ReelganError(
+            f"{weights_path} has sha256 {digest[:12]}... but its .json expects {str(spec.get('sha256'))[:12]}...; "
+            "the file is damaged or was replaced: train or copy it again"
+        )
+    return spec, safetensors.torch.load_file(str(weights_path))
+
+
+def save_extractor(net: DomainNet, spec: dict[str, Any], weights_path: str | Path) -> str:
+    """Write the weights (.safetensors) and the spec (.json beside it, with the weights' sha256)."""
+    full_spec = {**spec, "channels": net.channels, "resolution": net.resolution, "feature_dim": net.feature_dim,
+                 "width": net.encoder[0].out_channels}
+    return save_net_with_spec(net, full_spec, weights_path, EXTRACTOR_FORMAT)
 
 
 def load_extractor(weights_path: str | Path) -> DomainExtractor:
     """Load a saved domain extractor, checking the weights against the sha256 in its spec."""
-    weights_path = Path(weights_path)
-    spec_path = weights_path.with_suffix(".json")
-    if not weights_path.is_file() or not spec_path.is_file():
-        raise ReelganError(f"domain extractor {weights_path} (and its .json) not found; train one first")
-    spec = json.loads(spec_path.read_text())
-    if spec.get("format") != EXTRACTOR_FORMAT:
-        raise ReelganError(f"{spec_path} is not a reelgan domain extractor")
-    digest = weights_sha256(weights_path)
-    if digest != spec["sha256"]:
-        raise ReelganError(
-            f"{weights_path} has sha256 {digest[:12]}... but its .json expects {spec['sha256'][:12]}...; "
-            "the file is damaged or was replaced: train or copy it again"
-        )
+    spec, state = load_checked_spec(weights_path, EXTRACTOR_FORMAT, "domain extractor")
     net = DomainNet(spec["channels"], spec["resolution"], spec["width"], spec["feature_dim"])
-    net.load_state_dict(safetensors.torch.load_file(str(weights_path)))
+    net.load_state_dict(state)
     return DomainExtractor(net.eval(), spec)
