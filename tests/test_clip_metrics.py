@@ -101,7 +101,7 @@ def test_evaluate_clip_generator_names_the_protocol(extractor, clips, tmp_path, 
     result = evaluate_clip_generator(FakeGenerator(), "moving-glyphs", 16, extractor, frames=8)
     assert list(result) == ["fvd16_clipnet-moving-glyphs-16x8s1"]
     assert result["fvd16_clipnet-moving-glyphs-16x8s1"] >= 0
-    with pytest.raises(ReelganError, match="--frames"):
+    with pytest.raises(ReelganError, match="frames=8"):
         evaluate_clip_generator(FakeGenerator(), "moving-glyphs", 16, extractor, frames=4)
 
 

@@ -169,7 +169,8 @@ class ClipExtractor:
         if clips.dim() != 5 or clips.size(1) != net.channels or clips.size(2) != net.frames:
             raise ReelganError(
                 f"the clip extractor takes (N, {net.channels}, {net.frames}, H, W) clips; got "
-                f"{tuple(clips.shape)}: use an extractor trained on {net.frames}-frame clips"
+                f"{tuple(clips.shape)}: use an extractor trained on {clips.size(2) if clips.dim() == 5 else '?'}-frame, "
+                f"{clips.size(1) if clips.dim() == 5 else '?'}-channel clips"
             )
         out = []
         for start in range(0, len(clips), batch):
@@ -252,8 +253,8 @@ def evaluate_clip_generator(G: Any, data: str, n: int, extractor: ClipExtractor,
         )
     fake = G.sample(n, seed=seed)  # (n, C, T, H, W)
     if fake.size(2) != frames:
-        raise ReelganError(f"the generator makes {fake.size(2)}-frame clips, not {frames}; pass --frames "
-                           f"{fake.size(2)}")
+        raise ReelganError(f"the generator makes {fake.size(2)}-frame clips, not {frames}; evaluate it with "
+                           f"frames={fake.size(2)}")
     real = real_clips(data, frames, stride, G.resolution, G.channels, n)
     if len(real) < n:
         raise ReelganError(f"{data} has {len(real)} clips; FVD at --n {n} needs {n}: lower --n")
