@@ -163,3 +163,10 @@ def test_rgba_and_rgb_samples_become_gray_glyphs_on_white():
     gray = glyph_gray(rgba)
     assert gray[0, 0] == 255 and gray[1, 1] == 0
     assert glyph_gray(np.full((2, 2, 3), 200, np.uint8)).tolist() == [[200, 200], [200, 200]]
+
+
+def test_sheet_refuses_options_that_would_be_ignored(tmp_path):
+    out = str(tmp_path / "s.png")
+    assert main(["glyphs", "sheet", "--phrase", "peace", "--generator", "runs/x", "--out", out]) == 2
+    assert main(["glyphs", "sheet", "--generator", "runs/x", "--features", "2-3", "--out", out]) == 2
+    assert not (tmp_path / "s.png").exists()

@@ -166,6 +166,12 @@ def _sheet_glyphs(args: argparse.Namespace) -> tuple[list[np.ndarray], list[str]
         except (OSError, UnicodeDecodeError) as exc:
             raise ReelganError(f"cannot read phrases from {args.phrases} ({exc}); give a text file") from None
     size = min(1024, max(64, args.cell))
+    styled = args.features or args.thickness or args.density or args.style
+    if phrases and args.generator:
+        raise ReelganError("give phrases or --generator, not both: a trained generator does not write phrases")
+    if args.generator and styled:
+        raise ReelganError("--features, --thickness, --density and --style set procedural glyphs; drop them "
+                           "with --generator")
     if phrases:
         return ([render_phrase(p, size, _style(args)) for p in phrases], phrases,
                 procedural_record(None, phrases=phrases))
