@@ -29,7 +29,7 @@ from torch import nn
 from ..data.clips import build_clip_dataset
 from ..errors import ReelganError
 from .distances import fvd
-from .domain import load_checked_spec, nt_xent, save_net_with_spec
+from .domain import load_checked_spec, save_net_with_spec, train_contrastive
 from .evaluate import count_label, reference_features
 
 CLIP_EXTRACTOR_FORMAT = "reelgan-clip-extractor-1"
@@ -119,16 +119,7 @@ def train_clip_net(clips: torch.Tensor, steps: int = 2000, batch: int = 64, lr: 
         raise ReelganError(f"clips must be square; got {clips.size(-2)}x{clips.size(-1)} frames")
     torch.manual_seed(seed)
     net = ClipNet(clips.size(1), clips.size(-1), clips.size(2), width, feature_dim)
-    optimiser = torch.optim.Adam(net.parameters(), lr=lr)
-    generator = torch.Generator().manual_seed(seed)
-    batch = min(batch, len(clips))
-    for _ in range(steps):
-        x = clips[torch.randperm(len(clips), generator=generator)[:batch]].float()
-        loss = nt_xent(net(clip_views(x)), net(clip_views(x)))
-        optimiser.zero_grad(set_to_none=True)
-        loss.backward()
-        optimiser.step()
-    return net.eval()
+    return train_contrastive(net, clips, clip_views, steps, batch, lr, seed)
 
 
 @torch.no_grad()

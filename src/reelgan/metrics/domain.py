@@ -119,12 +119,19 @@ def train_domain_net(images: torch.Tensor, steps: int = 2000, batch: int = 256, 
         raise ReelganError(f"training a domain extractor needs at least 2 images; got {len(images)}")
     torch.manual_seed(seed)
     net = DomainNet(images.size(1), images.size(-1), width, feature_dim)
+    return train_contrastive(net, images, contrastive_views, steps, batch, lr, seed)
+
+
+def train_contrastive(net: nn.Module, data: torch.Tensor, views, steps: int, batch: int, lr: float,
+                      seed: int) -> nn.Module:
+    """SimCLR: `steps` batches of `data` (N, ...), two random `views(x)` of each item pulled together by
+    `nt_xent`; batches are drawn from their own seeded generator. Shared by the domain and clip extractors."""
     optimiser = torch.optim.Adam(net.parameters(), lr=lr)
     generator = torch.Generator().manual_seed(seed)
-    batch = min(batch, len(images))
+    batch = min(batch, len(data))
     for _ in range(steps):
-        x = images[torch.randperm(len(images), generator=generator)[:batch]]
-        loss = nt_xent(net(contrastive_views(x)), net(contrastive_views(x)))
+        x = data[torch.randperm(len(data), generator=generator)[:batch]].float()
+        loss = nt_xent(net(views(x)), net(views(x)))
         optimiser.zero_grad(set_to_none=True)
         loss.backward()
         optimiser.step()
