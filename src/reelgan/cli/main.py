@@ -12,9 +12,9 @@ import sys
 
 from .. import __version__
 from ..errors import ReelganError
-from . import audit, demo, export, generate, glyphs, interpolate, metrics, plot, train
+from . import audit, demo, export, generate, glyphs, interpolate, metrics, plot, script, train
 
-COMMANDS = (train, generate, interpolate, export, metrics, plot, audit, glyphs, demo)
+COMMANDS = (train, generate, interpolate, export, metrics, plot, audit, glyphs, script, demo)
 
 
 class OneLineErrorParser(argparse.ArgumentParser):
@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns the exit status."""
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     parser = build_parser()
-    argv = metrics.route(list(sys.argv[1:] if argv is None else argv))
+    argv = script.route(metrics.route(list(sys.argv[1:] if argv is None else argv)))
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help, --version, or a bad flag already reported by the parser

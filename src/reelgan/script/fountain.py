@@ -141,8 +141,8 @@ def parse(text: str) -> Screenplay:
     return Screenplay(title_page, _parse_paragraphs(paragraphs))
 
 
-def _parse_body(text: str) -> list[Element]:
-    """The elements of Fountain text that has no title page."""
+def parse_body(text: str) -> list[Element]:
+    """The elements of Fountain text that has no title page (a first `Key: value` line stays in the body)."""
     return _parse_paragraphs(_paragraphs(_logical_lines(_physical_lines(text))))
 
 
@@ -390,6 +390,33 @@ def write(screenplay: Screenplay) -> str:
     return "\n\n".join(parts) + "\n" if parts else ""
 
 
+def written_lines(screenplay: Screenplay) -> list[tuple[str, int | None]]:
+    """The lines of `write(screenplay)`, each with the index of the element it renders.
+
+    Title-page lines and the blank lines between paragraphs have None. Joining the lines with newlines
+    (plus a final newline) gives exactly `write(screenplay)`; authorship records use the indices.
+    """
+    lines: list[tuple[str, int | None]] = []
+    title = _render_title_page(screenplay.title_page)
+    if title:
+        lines += [(line, None) for line in title.split("\n")]
+    index = 0
+    for block in _blocks(screenplay.elements):
+        first = not lines
+        if lines:
+            lines.append(("", None))
+        rendered = _choose_rendering(block, first=first).split("\n")
+        if block[0].kind == "character":
+            owners = [index]
+            for offset, element in enumerate(block[1:], 1):
+                owners += [index + offset] * len(_render_speech(element).split("\n"))
+        else:
+            owners = [index] * len(rendered)
+        lines += list(zip(rendered, owners))
+        index += len(block)
+    return lines
+
+
 def _render_title_page(title_page: TitlePage) -> str:
     lines = []
     for key, values in title_page.fields.items():
@@ -425,7 +452,7 @@ def _choose_rendering(block: list[Element], first: bool) -> str:
         reread = parse(plain)
         ok = not reread.title_page.fields and reread.elements == block
     else:
-        ok = _parse_body(plain) == block
+        ok = parse_body(plain) == block
     return plain if ok else _render(block, forced=True)
 
 
@@ -490,13 +517,13 @@ def read_fountain(path: str | Path) -> Screenplay:
         raise ReelganError(f"{path} is a folder, not a Fountain file; pass the path of a .fountain file")
     if not path.is_file():
         raise ReelganError(f"Fountain file {path} does not exist; check the path")
-    text = _decode(path.read_bytes(), path)
+    text = decode_text(path.read_bytes(), path)
     if not text.strip():
         raise ReelganError(f"Fountain file {path} is empty; write a screenplay in it or pass another file")
     return parse(text)
 
 
-def _decode(data: bytes, path: Path) -> str:
+def decode_text(data: bytes, path: Path) -> str:
     """Text of a file: UTF-8 (a BOM is dropped), else Windows-1252; binary data raises ReelganError."""
     problem = ReelganError(
         f"{path} is not a text file (it holds binary data or control characters); "

@@ -13,8 +13,10 @@ SHOWN_STATS = ("loss_D", "loss_G", "gp", "r1")
 class TrainingProgress:
     """A context manager around rich's progress bar; a no-op when disabled (tests, non-interactive use)."""
 
-    def __init__(self, total: int, start: int, enabled: bool = True) -> None:
+    def __init__(self, total: int, start: int, enabled: bool = True,
+                 shown_stats: tuple[str, ...] = SHOWN_STATS) -> None:
         self.enabled = enabled
+        self.shown_stats = shown_stats
         self.progress = Progress(
             TextColumn("[bold]train"), BarColumn(), MofNCompleteColumn(),
             TextColumn("{task.fields[speed]}"), TimeRemainingColumn(), TextColumn("{task.fields[losses]}"),
@@ -34,5 +36,5 @@ class TrainingProgress:
         fields: dict[str, str] = {}
         if row is not None:
             fields["speed"] = f"{row['steps_per_s']:.2f} step/s"
-            fields["losses"] = " ".join(f"{k}={row[k]:.3f}" for k in SHOWN_STATS if k in row)
+            fields["losses"] = " ".join(f"{k}={row[k]:.3f}" for k in self.shown_stats if k in row)
         self.progress.update(self.task, completed=step, **fields)

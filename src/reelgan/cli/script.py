@@ -1,0 +1,255 @@
+"""`reelgan script`: write scenes with a language model, outline Fountain, train models, show authorship."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from ..errors import ReelganError
+from .common import add_command
+
+SUBCOMMANDS = ("write", "outline", "train", "authorship", "download-model")
+
+EXAMPLES = """\
+  reelgan script "Scene: A bustling marketplace, the hero walks through."      # 3 drafts, bundled model
+  reelgan script "INT. LAB - NIGHT" --n 5 --temperature 0.8 --seed 7 --out drafts/
+  reelgan script "The hero returns." --continue act-one.fountain --out act-one-next.fountain --n 1
+  reelgan script "A storm at sea." --model ~/models/my-writer --max-new-tokens 400
+  reelgan script outline pilot.fountain
+  reelgan script train ~/my-scripts --out ~/models/my-writer                 # small model from scratch
+  reelgan script train ~/my-scripts --base gpt2 --lr 5e-5 --steps 500 --out ~/models/gpt2-mine
+  reelgan script train ~/my-scripts --out ~/models/my-writer --resume --steps 4000
+  reelgan script authorship drafts/draft-1.fountain
+  reelgan script download-model gpt2            # online, once; later runs use it offline
+"""
+
+
+def route(argv: list[str]) -> list[str]:
+    """`reelgan script PROMPT ...` is short for `reelgan script write PROMPT ...`."""
+    if len(argv) >= 2 and argv[0] == "script" and argv[1] not in SUBCOMMANDS and argv[1] not in ("-h", "--help"):
+        return ["script", "write", *argv[1:]]
+    return argv
+
+
+def add_parser(subparsers) -> None:
+    """Register `reelgan script` and its subcommands."""
+    p = add_command(subparsers, "script", "screenplays: write scenes with a language model, in Fountain",
+                    EXAMPLES)
+    commands = p.add_subparsers(dest="script_command", metavar="SUBCOMMAND", required=True,
+                                parser_class=type(p))
+
+    def sub(name: str, help_text: str) -> argparse.ArgumentParser:
+        return commands.add_parser(name, help=help_text, description=help_text, epilog=f"examples:\n{EXAMPLES}",
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+
+    w = sub("write", "write scene drafts in Fountain from a prompt with a language model (the default)")
+    w.add_argument("prompt", help='what happens, e.g. "Scene: A bustling marketplace, the hero walks through." '
+                   "(or Fountain starting with a scene heading)")
+    w.add_argument("--model", default="bundled", help="a model folder, 'bundled' (default; small, trained on "
+                   "Shakespeare) or a downloaded Hugging Face id such as gpt2")
+    w.add_argument("--n", type=int, default=3, help="number of drafts (default 3)")
+    w.add_argument("--out", default="drafts", help="a folder for draft-1.fountain, ... (default drafts/), or one "
+                   ".fountain file when --n 1")
+    w.add_argument("--continue", dest="given", metavar="FILE", help="a Fountain script to continue: its lines "
+                   "are kept, as the person's, before the new scene")
+    from ..script.draft import SamplingConfig
+
+    sampling = SamplingConfig()
+    w.add_argument("--temperature", type=float, default=sampling.temperature,
+                   help=f"randomness; 0 = always the likeliest word (default {sampling.temperature})")
+    w.add_argument("--top-k", type=int, default=sampling.top_k, help=f"default {sampling.top_k} (0: off)")
+    w.add_argument("--top-p", type=float, default=sampling.top_p, help=f"default {sampling.top_p}")
+    w.add_argument("--repetition-penalty", type=float, default=sampling.repetition_penalty,
+                   help=f"default {sampling.repetition_penalty} (1: off)")
+    w.add_argument("--max-new-tokens", type=int, default=sampling.max_new_tokens,
+                   help=f"length of each draft in tokens (default {sampling.max_new_tokens})")
+    w.add_argument("--seed", type=int, default=0, help="draft i uses seed+i; same seed, same text (default 0)")
+    w.add_argument("--download", action="store_true", help="allow downloading a Hugging Face model (online)")
+    w.add_argument("--device", default="cpu", help="cpu, cuda, mps or auto (default cpu)")
+    w.add_argument("--overwrite", action="store_true", help="replace existing drafts")
+    w.add_argument("--quiet", action="store_true", help="do not print the drafts")
+    w.set_defaults(run=run_write)
+
+    a = sub("authorship", "show which lines of a script a person wrote and which a model generated")
+    a.add_argument("file", help="a .fountain file written by `reelgan script` (its record lies beside it)")
+    a.add_argument("--lines", action="store_true", help="also print every line with its source")
+    a.add_argument("--json", action="store_true", help="print the split as JSON")
+    a.set_defaults(run=run_authorship)
+
+    d = sub("download-model", "download a Hugging Face language model (online) for later offline use")
+    d.add_argument("model", help="a Hugging Face id, e.g. gpt2 or distilgpt2")
+    d.add_argument("--out", help="also copy it to this folder (default: only the Hugging Face cache)")
+    d.set_defaults(run=run_download)
+
+    o = sub("outline", "scenes, characters, word counts and estimated screen time of a Fountain file")
+    o.add_argument("file", help="a .fountain file")
+    o.add_argument("--json", action="store_true", help="print the outline as JSON")
+    o.set_defaults(run=run_outline)
+
+    t = sub("train", "train a screenplay model on a folder of Fountain or text files (resumable)")
+    t.add_argument("corpus", help="a folder of .fountain/.txt/.md files, or one file")
+    t.add_argument("--out", required=True, help="the model folder to write (save_pretrained format)")
+    t.add_argument("--base", help="fine-tune this model (folder, 'bundled' or a downloaded hub id) instead of "
+                   "training a small GPT-2 from scratch")
+    t.add_argument("--format", default="auto", choices=("auto", "fountain", "text", "play"),
+                   help="how to read .txt files; 'play' turns NAME: speeches into Fountain (default auto)")
+    t.add_argument("--resume", action="store_true", help="continue training the model in --out")
+    t.add_argument("--device", default="auto", help="auto, cpu, cuda or mps (default: auto)")
+    t.add_argument("--quiet", action="store_true", help="no progress bar")
+    from ..script.train import ScriptTrainConfig
+
+    defaults = ScriptTrainConfig()
+    for name in ("steps", "batch_size", "context", "lr", "warmup", "seed", "save_every", "vocab_size", "layers",
+                 "width", "heads", "positions"):
+        value = getattr(defaults, name)
+        t.add_argument(f"--{name.replace('_', '-')}", type=type(value), default=None,
+                       help=f"default {value}" + (" (from scratch only)" if name in (
+                           "vocab_size", "layers", "width", "heads", "positions") else ""))
+    t.set_defaults(run=run_train)
+
+
+def _draft_paths(out: Path, n: int) -> list[Path]:
+    if out.suffix.lower() == ".fountain":
+        if n != 1:
+            raise ReelganError(f"--out {out} is one file but --n is {n}; pass a folder, or --n 1")
+        return [out]
+    if out.is_file():
+        raise ReelganError(f"--out {out} is a file; pass a folder for the drafts or a .fountain path with --n 1")
+    return [out / f"draft-{i + 1}.fountain" for i in range(n)]
+
+
+def run_write(args: argparse.Namespace) -> int:
+    """Write --n drafts from the prompt; each draft and its authorship record land whole or not at all."""
+    from ..devices import pick_device
+    from ..script.authorship import build_script, record_path
+    from ..script.draft import SamplingConfig, prompt_elements, write_draft
+    from ..script.fountain import read_fountain
+    from ..script.model import load_language_model
+
+    sampling = SamplingConfig(args.temperature, args.top_k, args.top_p, args.repetition_penalty,
+                              args.max_new_tokens, args.seed)
+    sampling.check()
+    if not 1 <= args.n <= 100:
+        raise ReelganError(f"--n must be 1-100; got {args.n}")
+    prompt_elements(args.prompt)  # an empty prompt fails before the model loads
+    given = read_fountain(args.given) if args.given else None
+    paths = _draft_paths(Path(args.out), args.n)
+    for path in paths:
+        for target in (path, record_path(path)):
+            if target.exists() and not args.overwrite:
+                raise ReelganError(f"{target} already exists; choose another --out or add --overwrite")
+    lm = load_language_model(args.model, str(pick_device(args.device)), download=args.download)
+    written = []
+    for index, path in enumerate(paths):
+        draft = write_draft(lm, args.prompt, sampling, index, given)
+        written.append((path, *build_script(draft, lm, sampling, args.prompt, path, index + 1, given)))
+    for path, text, record in written:
+        _write_atomically(path, text)
+        _write_atomically(record_path(path), json.dumps(record, indent=1, ensure_ascii=False) + "\n")
+        if not args.quiet:
+            print(f"--- {path} (seed {record['seed']})\n{text}")
+    print(f"wrote {len(written)} draft(s) with {args.model} (sha256 {lm.sha256[:12]}); authorship records beside "
+          "them", file=sys.stderr)
+    return 0
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    import os
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.partial")
+    temporary.write_text(text, encoding="utf-8")
+    os.replace(temporary, path)
+
+
+def run_authorship(args: argparse.Namespace) -> int:
+    """Print the person/model split of a script; exit 1 when it has no authorship record."""
+    from ..script.authorship import compare, read_record, record_path
+    from ..script.fountain import read_fountain
+
+    path = Path(args.file)
+    read_fountain(path)  # the usual errors for a missing, binary or empty file
+    record = read_record(path)
+    if record is None:
+        print(f"{path}: no authorship record ({record_path(path).name} is not beside it); reelgan writes one "
+              "with every script it drafts")
+        return 1
+    split = compare(path, record)
+    if args.json:
+        print(json.dumps({"file": str(path), "lines": split.lines, "words": split.words, "model": record["model"],
+                          "seed": record["seed"], "sampling": record.get("sampling"),
+                          "removed_model_lines": split.removed_model_lines}, indent=2))
+        return 0
+    total_lines, total_words = sum(split.lines.values()), sum(split.words.values())
+    print(f"{path}: {total_lines} lines, {total_words} words")
+    for source in sorted(split.lines, key=lambda s: -split.words[s]):
+        share = 100 * split.words[source] / max(total_words, 1)
+        print(f"  {source}: {split.lines[source]} lines, {split.words[source]} words ({share:.0f}% of words)")
+    model = record["model"]
+    settings = ", ".join(f"{k} {v}" for k, v in (record.get("sampling") or {}).items())
+    print(f"  model: {model['name']} (sha256 {model['sha256'][:16]}); {settings}")
+    if split.removed_model_lines:
+        print(f"  {split.removed_model_lines} generated lines have since been removed")
+    if args.lines:
+        for number, source, text in split.per_line:
+            print(f"{number:5d} {source.split()[0]:<8} {text}")
+    return 0
+
+
+def run_download(args: argparse.Namespace) -> int:
+    """Download a hub model so `--model ID` works offline afterwards."""
+    from ..script.model import download_model
+
+    folder = download_model(args.model, Path(args.out) if args.out else None)
+    print(f"{args.model} is in {folder}; use it with: reelgan script \"...\" --model {args.out or args.model}")
+    return 0
+
+
+def run_outline(args: argparse.Namespace) -> int:
+    """Print the outline of a Fountain file."""
+    from ..script.fountain import outline, read_fountain
+
+    summary = outline(read_fountain(args.file))
+    if args.json:
+        print(json.dumps(summary, indent=2))
+        return 0
+    print(f"{summary['title'] or Path(args.file).stem}: {len(summary['scenes'])} scenes, "
+          f"{summary['total_words']} words, about {summary['pages']} pages (~{summary['minutes']} min)")
+    for number, scene in enumerate(summary["scenes"], 1):
+        label = scene["number"] or str(number)
+        cast = ", ".join(scene["characters"]) or "-"
+        print(f"  {label:>4}  {scene['heading']}  ({scene['words']} words; {cast})")
+    if summary["characters"]:
+        print("characters:")
+        for name, stats in sorted(summary["characters"].items(), key=lambda kv: -kv[1]["words"]):
+            print(f"  {name}: {stats['lines']} speeches, {stats['words']} words")
+    return 0
+
+
+def run_train(args: argparse.Namespace) -> int:
+    """Train or fine-tune a model on the corpus."""
+    from ..devices import pick_device
+    from ..script.corpus import read_corpus
+    from ..script.train import ScriptTrainConfig, train_language_model
+
+    config = ScriptTrainConfig(base=args.base)
+    if args.base is not None:
+        config.lr = 5e-5
+    for name in ("steps", "batch_size", "context", "lr", "warmup", "seed", "save_every", "vocab_size", "layers",
+                 "width", "heads", "positions"):
+        if getattr(args, name) is not None:
+            setattr(config, name, getattr(args, name))
+    device = pick_device(args.device)
+    corpus = read_corpus(args.corpus, args.format, seed=config.seed)
+
+    def log(message: str) -> None:
+        print(message, file=sys.stderr)
+
+    record = train_language_model(corpus, Path(args.out), config, resume=args.resume, device=device,
+                                  progress=not args.quiet, log=log)
+    last = record["history"][-1]
+    val = f", validation loss {last['val_loss']:.3f}" if "val_loss" in last else ""
+    print(f"{args.out}: step {last['step']}, loss {last['loss']:.3f}{val}, {last['tokens_per_s']:.0f} tokens/s")
+    return 0

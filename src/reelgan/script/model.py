@@ -1,0 +1,174 @@
+"""Loading causal language models for scene writing, offline unless asked, with a hash of the weights.
+
+A model is named by a local folder (anything `save_pretrained` wrote, including `reelgan script train`),
+by `bundled` (the small model shipped inside reelgan), or by a Hugging Face hub id such as `gpt2`. Hub ids
+are looked up in the local Hugging Face cache only; nothing is downloaded unless the caller passes
+`download=True`, which the CLI does only for `reelgan script download-model` and `--download`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from reelgan.errors import ReelganError
+
+BUNDLED_NAME = "bundled"
+BUNDLED_DIR = Path(__file__).parent / "models" / "shakespeare-fountain"
+WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
+WEIGHT_INDEXES = ("model.safetensors.index.json", "pytorch_model.bin.index.json")
+_HUB_ID_RE = re.compile(r"[A-Za-z0-9][\w.-]*(/[\w.-]+)?")
+INSTALL_HINT = "pip install 'reelgan[script]'"
+
+
+def require_transformers() -> Any:
+    """The transformers module, or a ReelganError saying how to install it."""
+    try:
+        import transformers
+    except ImportError:
+        raise ReelganError(f"screenplay models need the transformers library; run: {INSTALL_HINT}") from None
+    # Its warnings and per-file progress bars are for library developers, not writers.
+    transformers.logging.set_verbosity_error()
+    transformers.logging.disable_progress_bar()
+    return transformers
+
+
+@dataclass
+class LanguageModel:
+    """A loaded causal LM with its tokenizer, where it came from and the sha256 of its weights."""
+
+    model: Any            # a transformers PreTrainedModel with a language-modelling head, in eval mode
+    tokenizer: Any        # its PreTrainedTokenizer(Fast)
+    name: str             # what the user passed: a folder, `bundled` or a hub id
+    folder: Path          # the local folder the files were read from
+    sha256: str           # of the weight files (see `weights_sha256`)
+
+    @property
+    def display_name(self) -> str:
+        """The name to print in scripts: a folder's own name (not the user's whole path), else `name`."""
+        if self.name == BUNDLED_NAME:
+            return f"{BUNDLED_NAME} {BUNDLED_DIR.name}"
+        path = Path(self.name).expanduser()
+        return path.resolve().name if path.exists() else self.name
+
+    @property
+    def context_length(self) -> int:
+        """The most tokens the model can attend to (prompt plus new tokens)."""
+        config = self.model.config
+        return int(getattr(config, "n_positions", None) or getattr(config, "max_position_embeddings", 1024))
+
+
+def resolve_model_folder(name: str, download: bool = False) -> Path:
+    """The local folder holding model `name`; downloads a hub id only when `download` is true."""
+    if not name or not name.strip():
+        raise ReelganError("--model is empty; pass a model folder, 'bundled' or a Hugging Face id such as gpt2")
+    if name == BUNDLED_NAME:
+        if not (BUNDLED_DIR / "config.json").is_file():
+            raise ReelganError(f"the bundled model is missing from this install ({BUNDLED_DIR}); reinstall reelgan")
+        return BUNDLED_DIR
+    path = Path(name).expanduser()
+    if path.exists() or name.startswith((".", "/", "~")) or name.count("/") > 1 or not _HUB_ID_RE.fullmatch(name):
+        return _check_folder(path)
+    return _hub_folder(name, download)
+
+
+def _check_folder(path: Path) -> Path:
+    if not path.exists():
+        raise ReelganError(f"model folder {path} does not exist; pass a folder written by `reelgan script "
+                           "train` or save_pretrained, or 'bundled'")
+    if not path.is_dir():
+        raise ReelganError(f"{path} is a file, not a model folder; pass the folder that holds config.json")
+    if not (path / "config.json").is_file():
+        raise ReelganError(f"{path} is not a model folder (no config.json); pass a folder written by "
+                           "`reelgan script train` or save_pretrained")
+    if not weight_files(path):
+        raise ReelganError(f"model folder {path} has no weights ({' or '.join(WEIGHT_FILES)}); copy them "
+                           "in or re-run `reelgan script train`")
+    return path
+
+
+def _hub_folder(hub_id: str, download: bool) -> Path:
+    require_transformers()
+    from huggingface_hub import snapshot_download
+
+    patterns = ["*.json", "*.safetensors", "*.txt", "*.model", "merges.txt", "vocab.*"]
+    try:
+        folder = Path(snapshot_download(hub_id, local_files_only=not download, allow_patterns=patterns))
+    except Exception as exc:  # not cached offline, unknown id, no network: all one fix for the user
+        if not download:
+            raise ReelganError(f"model {hub_id!r} is not downloaded and reelgan works offline; run "
+                               f"`reelgan script download-model {hub_id}` while online, or pass a local "
+                               "folder or 'bundled'") from None
+        raise ReelganError(f"could not download model {hub_id!r} ({type(exc).__name__}); check the id "
+                           "and your connection") from None
+    return _check_folder(folder)
+
+
+def weight_files(folder: Path) -> list[Path]:
+    """The weight files of a model folder: one file, or the shards its index names."""
+    for index_name in WEIGHT_INDEXES:
+        index = folder / index_name
+        if index.is_file():
+            try:
+                shards = sorted(set(json.loads(index.read_text())["weight_map"].values()))
+            except (ValueError, KeyError, TypeError):
+                raise ReelganError(f"{index} is corrupt (not a weight index); re-download the model") from None
+            return [folder / shard for shard in shards]
+    return [folder / name for name in WEIGHT_FILES if (folder / name).is_file()][:1]
+
+
+def weights_sha256(folder: Path) -> str:
+    """sha256 of the weights: of the file itself, or over the shards' hashes in name order."""
+    hashes = []
+    for file in weight_files(folder):
+        if not file.is_file():
+            raise ReelganError(f"model shard {file} is missing; re-download or re-train the model")
+        digest = hashlib.sha256()
+        with open(file, "rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+        hashes.append(digest.hexdigest())
+    if len(hashes) == 1:
+        return hashes[0]
+    return hashlib.sha256("".join(hashes).encode()).hexdigest()
+
+
+def load_language_model(name: str, device: str = "cpu", download: bool = False) -> LanguageModel:
+    """Load model `name` (folder, `bundled` or hub id) and its tokenizer for generation on `device`."""
+    transformers = require_transformers()
+    folder = resolve_model_folder(name, download)
+    try:
+        tokenizer = transformers.AutoTokenizer.from_pretrained(folder, local_files_only=True)
+        model = transformers.AutoModelForCausalLM.from_pretrained(folder, local_files_only=True)
+    except ValueError as exc:
+        if "Unrecognized" in str(exc) or "model type" in str(exc):
+            raise ReelganError(f"{folder} does not hold a causal language model transformers knows "
+                               "(GPT-2 family and up); pass another model") from None
+        raise _corrupt(folder, exc) from None
+    except Exception as exc:  # bad JSON, truncated weights, shape mismatches: all one fix for the user
+        raise _corrupt(folder, exc) from None
+    model.float().to(device).eval()
+    return LanguageModel(model, tokenizer, name, folder, weights_sha256(folder))
+
+
+def _corrupt(folder: Path, exc: BaseException) -> ReelganError:
+    detail = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
+    return ReelganError(f"model folder {folder} could not be loaded ({detail}); it is incomplete or corrupt: "
+                        "re-train or re-download it")
+
+
+def download_model(hub_id: str, out: Path | None = None) -> Path:
+    """Download a hub model into the Hugging Face cache (or copy it to `out`); the folder it is in."""
+    folder = _hub_folder(hub_id, download=True)
+    if out is None:
+        return folder
+    import shutil
+
+    if out.exists():
+        raise ReelganError(f"{out} already exists; choose another --out")
+    shutil.copytree(folder, out)
+    return out

@@ -1,0 +1,325 @@
+"""Training a screenplay language model: fine-tune a causal LM, or train a small GPT-2 from scratch.
+
+The corpus (`corpus.read_corpus`) is tokenized once into one stream of token ids, documents separated by
+the end-of-text token. Each step draws `batch_size` random windows of `context + 1` tokens; the window
+starts come from a generator seeded by (seed, step), so resuming at step s draws exactly the batches an
+unbroken run would. Every `save_every` steps the model folder is replaced as a whole (written beside it,
+then swapped in), holding `save_pretrained` files that any transformers user can load, plus
+`training_state.pt` (optimizer, RNG, step) for `--resume`, and `reelgan-training.json` (settings and
+loss history) for people.
+
+From scratch, a byte-level BPE tokenizer is trained on the corpus with the `tokenizers` library, so any
+text in any language can be written.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+
+from reelgan import __version__
+from reelgan.errors import ReelganError
+
+from .corpus import Corpus
+from .model import require_transformers
+
+END_OF_TEXT = "<|endoftext|>"
+STATE_FILE = "training_state.pt"
+RECORD_FILE = "reelgan-training.json"
+VALIDATION_EVERY = 20  # every 20th document is held out to measure validation loss
+
+
+@dataclass
+class ScriptTrainConfig:
+    """Settings of `reelgan script train`; the model-shape fields apply only when training from scratch."""
+
+    steps: int = 2000              # optimizer steps in all (a resumed run continues up to this)
+    batch_size: int = 16           # windows per step
+    context: int = 256             # tokens per training window
+    lr: float = 1e-3               # peak learning rate (AdamW); fine-tuning wants ~5e-5
+    warmup: int = 100              # steps of linear warm-up, then cosine decay to 10% of lr
+    weight_decay: float = 0.1
+    seed: int = 0                  # model init, dropout and batch order
+    save_every: int = 250          # steps between saves of the model folder
+    base: str | None = None        # a model to fine-tune (folder, `bundled` or hub id); None: from scratch
+    vocab_size: int = 4096         # from scratch: BPE vocabulary
+    layers: int = 4                # from scratch: transformer blocks
+    width: int = 128               # from scratch: embedding width
+    heads: int = 4                 # from scratch: attention heads
+    positions: int = 512           # from scratch: longest prompt + draft, in tokens
+    dropout: float = 0.1
+
+    def check(self) -> None:
+        """ReelganError for values training cannot use."""
+        for name in ("steps", "batch_size", "context", "save_every", "vocab_size", "layers", "width", "heads",
+                     "positions"):
+            if getattr(self, name) < 1:
+                raise ReelganError(f"--{name.replace('_', '-')} must be at least 1; got {getattr(self, name)}")
+        if self.lr <= 0:
+            raise ReelganError(f"--lr must be positive; got {self.lr}")
+        if self.base is None and self.width % self.heads:
+            raise ReelganError(f"--width ({self.width}) must be a multiple of --heads ({self.heads})")
+        if self.base is None and self.context > self.positions:
+            raise ReelganError(f"--context ({self.context}) cannot exceed --positions ({self.positions})")
+        if self.base is None and self.vocab_size < 300:
+            raise ReelganError(f"--vocab-size must be at least 300 (256 bytes plus merges); got {self.vocab_size}")
+
+
+@dataclass
+class TokenStreams:
+    """The corpus as token ids: training and held-out validation streams (1-D int64 tensors)."""
+
+    train: torch.Tensor
+    validation: torch.Tensor
+    documents: int = 0
+    history: list[dict[str, float]] = field(default_factory=list)
+
+
+def train_tokenizer(corpus: Corpus, vocab_size: int) -> Any:
+    """A byte-level BPE tokenizer trained on the corpus, wrapped as a transformers fast tokenizer."""
+    transformers = require_transformers()
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+
+    tokenizer = Tokenizer(models.BPE())
+    tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tokenizer.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=[END_OF_TEXT], show_progress=False,
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    tokenizer.train_from_iterator(corpus.documents, trainer=trainer)
+    return transformers.PreTrainedTokenizerFast(tokenizer_object=tokenizer, bos_token=END_OF_TEXT,
+                                                eos_token=END_OF_TEXT, unk_token=END_OF_TEXT)
+
+
+def new_model(config: ScriptTrainConfig, tokenizer: Any) -> Any:
+    """A GPT-2 of the configured shape with random weights (seeded by `config.seed`)."""
+    transformers = require_transformers()
+    torch.manual_seed(config.seed)
+    gpt2 = transformers.GPT2Config(
+        vocab_size=len(tokenizer), n_positions=config.positions, n_embd=config.width, n_layer=config.layers,
+        n_head=config.heads, resid_pdrop=config.dropout, embd_pdrop=config.dropout, attn_pdrop=config.dropout,
+        bos_token_id=tokenizer.eos_token_id, eos_token_id=tokenizer.eos_token_id,
+    )
+    return transformers.GPT2LMHeadModel(gpt2)
+
+
+def tokenize_corpus(corpus: Corpus, tokenizer: Any, context: int) -> TokenStreams:
+    """Token streams for training and validation; ReelganError if the training text is shorter than a window."""
+    eos = tokenizer.eos_token_id
+    if eos is None:
+        raise ReelganError("the base model's tokenizer has no end-of-text token; choose a GPT-2 family model")
+    train_ids: list[int] = []
+    validation_ids: list[int] = []
+    for index, document in enumerate(corpus.documents):
+        ids = tokenizer(document, add_special_tokens=False)["input_ids"] + [eos]
+        held_out = len(corpus.documents) >= VALIDATION_EVERY and index % VALIDATION_EVERY == VALIDATION_EVERY - 1
+        (validation_ids if held_out else train_ids).extend(ids)
+    if len(train_ids) <= context + 1:
+        raise ReelganError(f"the corpus is {len(train_ids)} tokens, too little for one --context {context} "
+                           "window; add text or lower --context")
+    return TokenStreams(torch.tensor(train_ids), torch.tensor(validation_ids), len(corpus.documents))
+
+
+def batch_at(stream: torch.Tensor, step: int, config: ScriptTrainConfig) -> tuple[torch.Tensor, torch.Tensor]:
+    """The (inputs, targets) of `step`, each [batch_size, context]: the same for the same seed and step."""
+    generator = torch.Generator().manual_seed(config.seed * 1_000_003 + step)
+    starts = torch.randint(0, len(stream) - config.context - 1, (config.batch_size,), generator=generator)
+    windows = torch.stack([stream[s:s + config.context + 1] for s in starts.tolist()])
+    return windows[:, :-1], windows[:, 1:]
+
+
+def learning_rate(step: int, config: ScriptTrainConfig) -> float:
+    """Linear warm-up to `lr`, then cosine decay to 10% of it at `steps`."""
+    if step < config.warmup:
+        return config.lr * (step + 1) / config.warmup
+    progress = min(1.0, (step - config.warmup) / max(1, config.steps - config.warmup))
+    return config.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
+
+
+@torch.no_grad()
+def validation_loss(model: Any, stream: torch.Tensor, context: int, device: torch.device,
+                    max_windows: int = 64) -> float | None:
+    """Mean cross-entropy (nats per token) over up to `max_windows` consecutive windows; None if none fit."""
+    count = min(max_windows, (len(stream) - 1) // context)
+    if count < 1:
+        return None
+    model.eval()
+    inputs = stream[: count * context].view(count, context)
+    targets = stream[1: count * context + 1].view(count, context)
+    total = 0.0
+    for i in range(0, count, 8):
+        logits = model(input_ids=inputs[i:i + 8].to(device)).logits
+        total += float(torch.nn.functional.cross_entropy(
+            logits.flatten(0, 1), targets[i:i + 8].flatten().to(device), reduction="sum"))
+    model.train()
+    return total / (count * context)
+
+
+def train_language_model(
+    corpus: Corpus,
+    out: Path,
+    config: ScriptTrainConfig,
+    *,
+    resume: bool = False,
+    device: torch.device = torch.device("cpu"),
+    progress: bool = True,
+    log: Callable[[str], None] = print,
+) -> dict:
+    """Train (or resume training) a model on `corpus` into the folder `out`; returns the training record."""
+    out = Path(out)
+    _recover_interrupted_save(out)
+    if resume:
+        model, tokenizer, state = _load_for_resume(out, config)
+    else:
+        if out.exists():
+            raise ReelganError(f"{out} already exists; add --resume to continue training it, or choose a new --out")
+        config.check()
+        model, tokenizer = _starting_model(corpus, config)
+        state = {"step": 0, "history": []}
+    streams = tokenize_corpus(corpus, tokenizer, config.context)
+    fingerprint = _fingerprint(streams.train)
+    if resume and state.get("corpus_sha256") not in (None, fingerprint):
+        raise ReelganError(f"the corpus differs from the one {out} was trained on; resume with the same corpus "
+                           "and settings, or start a new --out")
+    model.to(device).train()
+    optimizer = _optimizer(model, config)
+    if resume:
+        optimizer.load_state_dict(state["optimizer"])
+        torch.set_rng_state(state["rng"])
+    else:
+        torch.manual_seed(config.seed)
+    history = state["history"]
+    start = state["step"]
+    log(f"training on {len(streams.train):,} tokens ({streams.documents} documents, "
+        f"{len(streams.validation):,} held out), {_parameter_count(model):,} parameters, steps {start}-{config.steps}")
+    from reelgan.train.progress import TrainingProgress
+
+    started, tokens = time.perf_counter(), 0
+    with TrainingProgress(config.steps, start, enabled=progress, shown_stats=("loss", "val_loss")) as bar:
+        for step in range(start, config.steps):
+            loss = _train_step(model, optimizer, streams.train, step, config, device)
+            tokens += config.batch_size * config.context
+            if (step + 1) % config.save_every == 0 or step + 1 == config.steps:
+                elapsed = time.perf_counter() - started
+                row = {"step": step + 1, "loss": loss, "seconds": round(elapsed, 2),
+                       "tokens_per_s": round(tokens / max(elapsed, 1e-9), 1),
+                       "steps_per_s": (step + 1 - start) / max(elapsed, 1e-9)}
+                val = validation_loss(model, streams.validation, config.context, device)
+                if val is not None:
+                    row["val_loss"] = val
+                history.append(row)
+                _save(out, model, tokenizer, optimizer, config, history, step + 1, fingerprint, corpus)
+                bar.update(step + 1, row)
+            else:
+                bar.update(step + 1)
+    return _record(config, history, corpus, streams, model)
+
+
+def _train_step(model: Any, optimizer: torch.optim.Optimizer, stream: torch.Tensor, step: int,
+                config: ScriptTrainConfig, device: torch.device) -> float:
+    """One optimizer step on the batch of `step`; returns its loss (nats per token)."""
+    for group in optimizer.param_groups:
+        group["lr"] = learning_rate(step, config)
+    inputs, targets = batch_at(stream, step, config)
+    logits = model(input_ids=inputs.to(device)).logits          # [batch, context, vocab]
+    loss = torch.nn.functional.cross_entropy(logits.flatten(0, 1), targets.flatten().to(device))
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    optimizer.step()
+    optimizer.zero_grad(set_to_none=True)
+    return float(loss.detach())
+
+
+def _starting_model(corpus: Corpus, config: ScriptTrainConfig) -> tuple[Any, Any]:
+    if config.base is None:
+        tokenizer = train_tokenizer(corpus, config.vocab_size)
+        return new_model(config, tokenizer), tokenizer
+    from .model import load_language_model
+
+    base = load_language_model(config.base)
+    if config.context > base.context_length:
+        raise ReelganError(f"--context {config.context} is longer than {config.base}'s {base.context_length} "
+                           "positions; lower --context")
+    torch.manual_seed(config.seed)
+    return base.model, base.tokenizer
+
+
+def _optimizer(model: Any, config: ScriptTrainConfig) -> torch.optim.Optimizer:
+    """AdamW with weight decay on matrices only (not biases, norms)."""
+    decay = [p for p in model.parameters() if p.requires_grad and p.dim() >= 2]
+    no_decay = [p for p in model.parameters() if p.requires_grad and p.dim() < 2]
+    groups = [{"params": decay, "weight_decay": config.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+    return torch.optim.AdamW(groups, lr=config.lr, betas=(0.9, 0.95))
+
+
+def _parameter_count(model: Any) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+def _fingerprint(stream: torch.Tensor) -> str:
+    import hashlib
+
+    return hashlib.sha256(stream.numpy().tobytes()).hexdigest()
+
+
+def _save(out: Path, model: Any, tokenizer: Any, optimizer: torch.optim.Optimizer, config: ScriptTrainConfig,
+          history: list[dict], step: int, fingerprint: str, corpus: Corpus) -> None:
+    """Write the model folder beside `out`, then swap it in, so `out` is always a whole save."""
+    saving = out.with_name(out.name + ".saving")
+    shutil.rmtree(saving, ignore_errors=True)
+    model.save_pretrained(saving)
+    tokenizer.save_pretrained(saving)
+    torch.save({"step": step, "optimizer": optimizer.state_dict(), "rng": torch.get_rng_state(),
+                "config": asdict(config), "history": history, "corpus_sha256": fingerprint}, saving / STATE_FILE)
+    record = {"reelgan_version": __version__, "step": step, "config": asdict(config), "history": history,
+              "corpus": sorted(set(corpus.sources))[:100], "corpus_sha256": fingerprint}
+    (saving / RECORD_FILE).write_text(json.dumps(record, indent=2) + "\n")
+    old = out.with_name(out.name + ".old")
+    shutil.rmtree(old, ignore_errors=True)
+    if out.exists():
+        os.replace(out, old)
+    os.replace(saving, out)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _recover_interrupted_save(out: Path) -> None:
+    """If a save was cut off between its two renames, put the previous whole save back."""
+    old = out.with_name(out.name + ".old")
+    if not out.exists() and old.is_dir():
+        os.replace(old, out)
+    shutil.rmtree(out.with_name(out.name + ".saving"), ignore_errors=True)
+
+
+def _load_for_resume(out: Path, config: ScriptTrainConfig) -> tuple[Any, Any, dict]:
+    """The saved model, tokenizer and state; `config` takes the saved settings except `steps`/`save_every`."""
+    if not (out / STATE_FILE).is_file():
+        raise ReelganError(f"{out} holds no training state to resume ({STATE_FILE}); drop --resume to start "
+                           "a new model in another --out")
+    try:
+        state = torch.load(out / STATE_FILE, map_location="cpu", weights_only=False)
+    except Exception:
+        raise ReelganError(f"{out / STATE_FILE} is corrupt; start a new model in another --out") from None
+    for key, value in state["config"].items():
+        if key not in ("steps", "save_every"):
+            setattr(config, key, value)
+    config.check()
+    if state["step"] >= config.steps:
+        raise ReelganError(f"{out} is already trained for {state['step']} steps; raise --steps to train further")
+    from .model import load_language_model
+
+    loaded = load_language_model(str(out))
+    return loaded.model, loaded.tokenizer, state
+
+
+def _record(config: ScriptTrainConfig, history: list[dict], corpus: Corpus, streams: TokenStreams,
+            model: Any) -> dict:
+    return {"config": asdict(config), "history": history, "parameters": _parameter_count(model),
+            "train_tokens": len(streams.train), "validation_tokens": len(streams.validation),
+            "documents": streams.documents}
