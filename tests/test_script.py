@@ -198,7 +198,7 @@ def test_prompts_become_a_heading_and_action_unless_already_fountain():
 
 def test_model_text_is_coerced_into_scene_elements():
     raw = ("JOHN: Where were you?\nMary: Out.\n\n(quietly)\n\nTHE END\n\n[[a note]] They leave. /* cut */\n\n"
-           "# Act two\n\nINT. CAR - NIGHT\n\nDOCTOR\n(beat)")
+           "# Act two\n\nINT. CAR - NIGHT\n\nHe looks up.\nANNA (V.O.)\nDrive.\n\nDOCTOR\n(beat)")
     assert coerce_elements(raw) == [
         Element("character", "JOHN"), Element("dialogue", "Where were you?"),
         Element("character", "MARY"), Element("dialogue", "Out."),
@@ -206,6 +206,8 @@ def test_model_text_is_coerced_into_scene_elements():
         Element("action", "THE END"),
         Element("action", "a note They leave.  cut"),
         Element("scene_heading", "INT. CAR - NIGHT"),
+        Element("action", "He looks up."),
+        Element("character", "ANNA", extension="(V.O.)"), Element("dialogue", "Drive."),
     ]
 
 

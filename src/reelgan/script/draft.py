@@ -30,6 +30,7 @@ RETRIES = 3  # extra samples tried when a draft has no usable model text
 _LABEL_RE = re.compile(r"^\s*(?:scene|prompt)\s*:\s*", re.IGNORECASE)
 _CLAUSE_RE = re.compile(r"[,.;:!?\n(]| - | -- ")
 _INLINE_SPEECH_RE = re.compile(r"([A-Z][A-Za-z'.-]*(?: [A-Z][A-Za-z'.-]*){0,3}):[ \t]*(\S.*)?")
+_CUE_LINE_RE = re.compile(r"[A-Z][A-Z'.-]*(?: [A-Z][A-Z'.-]*){0,3}(?: \([A-Z. ']+\))?")
 _MARKUP_RE = re.compile(r"/\*|\*/|\[\[|\]\]")
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 ARTICLES = {"a", "an", "the"}
@@ -116,11 +117,15 @@ def heading_for(description: str) -> str:
 def coerce_elements(text: str) -> list[Element]:
     """A model's raw text as screenplay elements: headings, action, cues with speech, transitions."""
     text = _MARKUP_RE.sub("", _CONTROL_RE.sub("", text.replace("\r\n", "\n").replace("\r", "\n")))
-    lines = []
-    for line in text.split("\n"):
+    lines: list[str] = []
+    source = text.split("\n")
+    for index, line in enumerate(source):
         match = _INLINE_SPEECH_RE.fullmatch(line.strip())
+        following = source[index + 1].strip() if index + 1 < len(source) else ""
         if match and not line.strip().upper().startswith(("INT", "EXT", "EST", "I/E")):
             lines += ["", match.group(1).upper()] + ([match.group(2)] if match.group(2) else [])
+        elif lines and lines[-1].strip() and _CUE_LINE_RE.fullmatch(line.strip()) and following:
+            lines += ["", line.strip()]  # a cue run into the previous paragraph starts a new speech
         else:
             lines.append(line)
     return _clean(parse_body("\n".join(lines)))
