@@ -96,11 +96,9 @@ def read_soft_subtitles(path: str | Path) -> list[tuple[float, float, str]]:
         for packet in container.demux(stream):
             if packet.size == 0:
                 continue
-            for subtitle_set in stream.decode(packet):
-                for item in subtitle_set:
-                    text = getattr(item, "dialogue", None) or getattr(item, "ass", b"")
-                    text = text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)
-                    start = float(packet.pts * packet.time_base)
-                    cues.append((start, start + float(packet.duration * packet.time_base), text.split(",,", 1)[-1]
-                                 if "Default" in text else text))
+            for item in stream.decode(packet):
+                text = getattr(item, "dialogue", b"")
+                text = text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)
+                start = float(packet.pts * packet.time_base)
+                cues.append((start, start + float(packet.duration * packet.time_base), text))
     return cues

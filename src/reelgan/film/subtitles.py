@@ -56,7 +56,7 @@ class SubtitleBurner:
         box_h = line_h * len(lines) + self.px // 2
         strip = Image.new("RGBA", (self.width, box_h), (0, 0, 0, 0))
         draw = ImageDraw.Draw(strip)
-        stroke = max(1, self.px // 10)
+        stroke = max(1, self.px // 16)
         for index, line in enumerate(lines):
             x = (self.width - draw.textlength(line, font=face)) / 2
             draw.text((x, index * line_h), line, font=face, fill=(255, 255, 255, 255),

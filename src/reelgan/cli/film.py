@@ -1,0 +1,100 @@
+"""`reelgan film`: a Fountain script to an animatic MP4 with subtitles, timeline, contact sheet and credits."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ..errors import ReelganError
+from .common import add_command
+
+EXAMPLES = """\
+  reelgan film pilot.fountain --out pilot.mp4                       # procedural glyphs for every scene
+  reelgan film pilot.fountain --cast cast.toml --out pilot.mp4      # generators and stills per scene
+  reelgan film pilot.fountain --out pilot.mp4 --height 720 --aspect 2.39:1 --fps 25 --soft-subtitles
+  reelgan film pilot.fountain --out pilot.mp4 --c2pa-cert chain.pem --c2pa-key key.pem   # signed (reelgan[c2pa])
+
+cast.toml:
+  default = "runs/00001-logograms-wgan-gp-32"        # a run folder, .pt, .safetensors, or an image
+  [scenes]
+  1 = "stills/market.jpg"
+  "EXT. HARBOUR - DAWN" = { source = "runs/00002-moving-glyphs", truncation = 0.8 }
+"""
+
+
+def parse_aspect(text: str) -> float:
+    """'16:9' or '1.78' -> width / height."""
+    try:
+        if ":" in text:
+            width, height = (float(part) for part in text.split(":", 1))
+            value = width / height
+        else:
+            value = float(text)
+    except (ValueError, ZeroDivisionError):
+        raise ReelganError(f"--aspect must look like 16:9 or 1.78; got {text!r}") from None
+    if not 0.2 <= value <= 5:
+        raise ReelganError(f"--aspect must be between 1:5 and 5:1; got {text!r}")
+    return value
+
+
+def add_parser(subparsers) -> None:
+    """Register `reelgan film`."""
+    from ..film.plan import Timing
+
+    p = add_command(subparsers, "film", "assemble an animatic MP4 from a Fountain script", EXAMPLES)
+    p.add_argument("script", help="a .fountain screenplay")
+    p.add_argument("--out", required=True, help="the .mp4 to write; .srt, .vtt, .otio, .sheet.png/.pdf and "
+                   ".authorship.json go beside it")
+    p.add_argument("--cast", help="a TOML file naming the generator or still for each scene (default: "
+                   "procedural glyphs)")
+    p.add_argument("--height", type=int, default=360, help="pixels (default 360)")
+    p.add_argument("--aspect", default="16:9", help="width:height (default 16:9)")
+    p.add_argument("--fps", type=int, default=24, help="frames per second (default 24)")
+    p.add_argument("--fade", type=float, default=0.5, help="seconds of cross-fade at each cut (default 0.5)")
+    timing = Timing()
+    p.add_argument("--words-per-second", type=float, default=timing.words_per_second,
+                   help=f"reading speed that sets shot lengths (default {timing.words_per_second})")
+    p.add_argument("--min-shot", type=float, default=timing.min_shot, help=f"seconds (default {timing.min_shot})")
+    p.add_argument("--max-shot", type=float, default=timing.max_shot, help=f"seconds (default {timing.max_shot})")
+    p.add_argument("--title-seconds", type=float, default=timing.title_card,
+                   help=f"each scene's title card (default {timing.title_card})")
+    p.add_argument("--soft-subtitles", action="store_true", help="also a switchable subtitle track in the MP4")
+    p.add_argument("--no-burn-subtitles", action="store_true", help="do not draw dialogue into the frames")
+    p.add_argument("--no-watermark", action="store_true", help="no invisible watermark in generated frames")
+    p.add_argument("--c2pa-cert", help="sign the MP4 with C2PA: your certificate chain (PEM, leaf first)")
+    p.add_argument("--c2pa-key", help="the private key (PEM) of --c2pa-cert")
+    p.add_argument("--c2pa-alg", default="es256", help="es256, es384, ps256, ed25519 ... (default es256)")
+    p.add_argument("--device", default="cpu", help="for generators: cpu, cuda, mps or auto (default cpu)")
+    p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Render the film and print what was written."""
+    import time
+
+    from ..film.plan import Timing
+    from ..film.render import FilmOptions, Outputs, render_film
+
+    aspect = parse_aspect(args.aspect)
+    width = max(16, round(args.height * aspect / 2) * 2)
+    timing = Timing(args.words_per_second, min(Timing.min_beat, args.min_shot), args.min_shot, args.max_shot,
+                    args.title_seconds)
+    options = FilmOptions(width, args.height, args.fps, args.fade, timing, not args.no_burn_subtitles,
+                          args.soft_subtitles, not args.no_watermark, args.device)
+    signer = None
+    if args.c2pa_cert or args.c2pa_key:
+        from ..provenance.credentials import C2paSigner
+
+        signer = C2paSigner.from_files(args.c2pa_cert, args.c2pa_key, args.c2pa_alg)
+    started = time.perf_counter()
+    record = render_film(Path(args.script), Path(args.out), Path(args.cast) if args.cast else None, options,
+                         args.overwrite, signer)
+    seconds = time.perf_counter() - started
+    length = sum(shot["duration"] for shot in record["shots"])
+    print(f"wrote {args.out} ({length:.1f} s of film at {width}x{args.height}, {args.fps} fps, "
+          f"{len(record['shots'])} shots) in {seconds:.1f} s", file=sys.stderr)
+    for path in Outputs(Path(args.out)).all().values():
+        print(path)
+    return 0

@@ -1,0 +1,81 @@
+"""The film's provenance: the record embedded in the MP4, the authorship record beside it, the watermark."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from reelgan.provenance import COMPOSITE_WITH_TRAINED_ALGORITHMIC_MEDIA, TRAINED_ALGORITHMIC_MEDIA, make_record
+
+if TYPE_CHECKING:
+    from .render import Film, Outputs
+
+RECORD_FORMAT = "reelgan-film-authorship/1"
+NO_MODEL = "0" * 64
+# A composite of synthetic parts none of which a trained model made (procedural glyphs, cards, stills).
+COMPOSITE_SYNTHETIC = "http://cv.iptc.org/newscodes/digitalsourcetype/compositeSynthetic"
+
+
+def generator_hashes(film: "Film") -> list[str]:
+    """The sha256 of each generator the film uses, in order of first use."""
+    return list(dict.fromkeys(p.generator_hash for p in film.parts if p.generator_hash))
+
+
+def combined_hash(hashes: list[str]) -> str:
+    """One hash for the film: the generator's, or a hash over several (all zeros when no model was used)."""
+    if not hashes:
+        return NO_MODEL
+    return hashes[0] if len(hashes) == 1 else hashlib.sha256("".join(sorted(hashes)).encode()).hexdigest()
+
+
+def watermark_payload(film: "Film") -> np.ndarray | None:
+    """The watermark bits (reelgan mark + model hash), or None when no shot is model-made."""
+    from reelgan.provenance.watermark import payload_bits
+
+    hashes = generator_hashes(film)
+    return payload_bits(combined_hash(hashes)) if hashes else None
+
+
+def _model_lines(film: "Film") -> set[str]:
+    from reelgan.script.authorship import compare, read_record
+
+    record = read_record(film.script)
+    if record is None:
+        return set()
+    return {text.strip() for _, source, text in compare(film.script, record).per_line if source == "model"}
+
+
+def _writer(text: str, model_lines: set[str]) -> str:
+    """"model" when the speech holds a line the script's authorship record gives to a model, else "person"."""
+    return "model" if any(len(line) > 3 and line in text for line in model_lines) else "person"
+
+
+def film_record(film: "Film", outputs: "Outputs") -> dict:
+    """The authorship record (JSON) of a film; its "provenance" entry is what the MP4's tags carry."""
+    hashes = generator_hashes(film)
+    model_lines = _model_lines(film)
+    files = {kind: path.name for kind, path in outputs.all().items()}
+    uses_ai = bool(hashes) or bool(model_lines)
+    provenance = make_record(
+        generator_hash=combined_hash(hashes), seed=None,
+        source_type=COMPOSITE_WITH_TRAINED_ALGORITHMIC_MEDIA if uses_ai else COMPOSITE_SYNTHETIC,
+        kind="animatic", script=film.script.name, generators=hashes, watermark=bool(hashes) and film.options.watermark,
+    )
+    shots = []
+    for index, (shot, part) in enumerate(zip(film.shots, film.parts)):
+        picture = {"maker": part.maker, "what": part.what, "source": part.source}
+        if part.maker == "model":
+            picture.update(generator_hash=part.generator_hash, seed=part.seed,
+                           digital_source_type=TRAINED_ALGORITHMIC_MEDIA)
+        subtitles = [{"start": s.start, "end": s.end, "speaker": s.speaker, "text": s.text,
+                      "written_by": _writer(s.text, model_lines)} for s in shot.subtitles]
+        shots.append({"index": index, "kind": shot.kind, "scene": shot.scene, "heading": shot.heading,
+                      "start": round(shot.start, 3), "duration": round(shot.duration, 3), "picture": picture,
+                      "subtitles": subtitles})
+    made_by: dict[str, int] = {}
+    for part in film.parts:
+        made_by[part.maker] = made_by.get(part.maker, 0) + 1
+    return {"format": RECORD_FORMAT, "files": files, "provenance": provenance, "shots": shots,
+            "pictures_by_maker": made_by, "script_lines_by_model": len(model_lines), "credits": film.credits}

@@ -1,0 +1,191 @@
+"""`reelgan film`: a Fountain script to a labelled MP4, with subtitles, a timeline, a contact sheet and credits.
+
+Order of work: read the script and plan the cut; read the cast file and load every generator and still;
+make every shot's visual; then write all outputs into a staging folder beside the MP4 and move them into
+place only when all succeeded, so a failed render leaves nothing behind and replaces nothing.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from reelgan.errors import ReelganError
+from reelgan.script.fountain import read_fountain
+
+from .cast import read_cast
+from .plan import SHOT, Shot, Subtitle, Timing, film_length, plan_film
+from .sources import Part, Visual, VisualFactory
+from .subtitles import SubtitleBurner
+
+MAX_SIDE = 3840
+
+
+@dataclass
+class FilmOptions:
+    """How the film looks and what is written beside it."""
+
+    width: int = 640
+    height: int = 360
+    fps: int = 24
+    fade: float = 0.5                    # seconds of cross-fade at each cut (0: hard cuts)
+    timing: Timing = field(default_factory=Timing)
+    burn_subtitles: bool = True          # dialogue drawn into the frames
+    soft_subtitles: bool = False         # also a switchable mov_text track in the MP4
+    watermark: bool = True               # invisible mark in frames of generated shots
+    device: str = "cpu"
+
+    def check(self) -> None:
+        """ReelganError for sizes and rates that cannot be encoded."""
+        for name in ("width", "height"):
+            value = getattr(self, name)
+            if not 16 <= value <= MAX_SIDE or value % 2:
+                raise ReelganError(f"--{name} must be an even number of pixels from 16 to {MAX_SIDE}; got {value}")
+        if not 1 <= self.fps <= 120:
+            raise ReelganError(f"--fps must be 1-120; got {self.fps}")
+        if self.fade < 0:
+            raise ReelganError(f"--fade must be 0 or more seconds; got {self.fade}")
+        self.timing.check()
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(width, height) in pixels."""
+        return self.width, self.height
+
+
+@dataclass
+class Outputs:
+    """Every file a render writes, named after the MP4."""
+
+    mp4: Path
+
+    def all(self) -> dict[str, Path]:
+        """Kind -> path, the MP4 first."""
+        stem = self.mp4.with_suffix("")
+        return {"mp4": self.mp4, "srt": stem.with_suffix(".srt"), "vtt": stem.with_suffix(".vtt"),
+                "otio": stem.with_suffix(".otio"), "sheet": Path(f"{stem}.sheet.png"),
+                "sheet_pdf": Path(f"{stem}.sheet.pdf"), "authorship": Path(f"{stem}.authorship.json")}
+
+
+@dataclass
+class Film:
+    """A planned film: shots, their visuals and makers, and the subtitles."""
+
+    script: Path
+    shots: list[Shot]
+    visuals: list[Visual]
+    parts: list[Part]
+    options: FilmOptions
+    credits: list[str] = field(default_factory=list)
+
+    @property
+    def subtitles(self) -> list[Subtitle]:
+        """Every subtitle of the film in order."""
+        return [s for shot in self.shots for s in shot.subtitles]
+
+    @property
+    def frame_count(self) -> int:
+        """Frames in the MP4: the film's length times fps, rounded."""
+        return round(film_length(self.shots) * self.options.fps)
+
+
+def prepare_film(script: Path, cast_path: Path | None, options: FilmOptions) -> Film:
+    """Plan the cut and make every visual (all loading errors happen here, before any file is written)."""
+    options.check()
+    screenplay = read_fountain(script)
+    shots = plan_film(screenplay, options.timing)
+    headings = [shot.heading for shot in shots if shot.kind == "title"]
+    cast = read_cast(cast_path, headings)
+    factory = VisualFactory(cast, options.size, options.device)
+    factory.check()
+    visuals: list[Visual] = []
+    parts: list[Part] = []
+    for shot in shots[:-1]:
+        visual, part = factory.visual(shot, [])
+        visuals.append(visual)
+        parts.append(part)
+    from .credits import credits_lines
+
+    credits = credits_lines(screenplay, script, parts)
+    visual, part = factory.visual(shots[-1], credits)
+    return Film(script, shots, visuals + [visual], parts + [part], options, credits)
+
+
+def film_frames(film: Film, watermark_bits: np.ndarray | None = None) -> Iterator[np.ndarray]:
+    """Every frame of the film in order: (H, W, 3) uint8, cross-faded, subtitled and watermarked."""
+    from reelgan.provenance.watermark import embed
+
+    fps, half = film.options.fps, film.options.fade / 2
+    burner = SubtitleBurner(film.options.size) if film.options.burn_subtitles else None
+    shots, visuals = film.shots, film.visuals
+    current = 0
+    for index in range(film.frame_count):
+        t = (index + 0.5) / fps  # the middle of the frame's time
+        while current + 1 < len(shots) and t >= shots[current].end:
+            current += 1
+        shot = shots[current]
+        frame = visuals[current].frame(t - shot.start)
+        generated = film.parts[current].maker == "model"
+        neighbour = None
+        if half > 0 and current + 1 < len(shots) and t > shot.end - half:
+            neighbour, weight = current + 1, (t - (shot.end - half)) / (2 * half)
+        elif half > 0 and current > 0 and t < shot.start + half:
+            neighbour, weight = current - 1, ((shot.start + half) - t) / (2 * half)
+        if neighbour is not None:
+            other = visuals[neighbour].frame(t - shots[neighbour].start)
+            frame = (frame * (1 - weight) + other * weight).round().astype(np.uint8)
+            generated = generated or film.parts[neighbour].maker == "model"
+        if burner is not None:
+            frame = burner.burn(frame, [s for s in shot.subtitles if s.start <= t < s.end])
+        if watermark_bits is not None and generated:
+            frame = embed(frame, watermark_bits)
+        yield frame
+
+
+def outputs_for(out: Path, overwrite: bool) -> Outputs:
+    """The output paths; ReelganError if one exists and `overwrite` is false, or the MP4 is named badly."""
+    if out.suffix.lower() != ".mp4":
+        raise ReelganError(f"--out {out} must end in .mp4")
+    outputs = Outputs(out)
+    for path in outputs.all().values():
+        if path.exists() and not overwrite:
+            raise ReelganError(f"{path} already exists; choose another --out or add --overwrite")
+        if path.exists() and path.is_dir():
+            raise ReelganError(f"{path} is a folder; choose another --out")
+    if not out.parent.exists():
+        raise ReelganError(f"folder {out.parent} does not exist; create it first")
+    return outputs
+
+
+def render_film(script: Path, out: Path, cast_path: Path | None = None, options: FilmOptions | None = None,
+                overwrite: bool = False, signer=None) -> dict:
+    """Render `script` to `out` (MP4) and its companions; returns the authorship record written beside it."""
+    from .companions import write_companions
+    from .encode import write_film
+    from .provenance import film_record, watermark_payload
+
+    options = options or FilmOptions()
+    outputs = outputs_for(out, overwrite)
+    film = prepare_film(script, cast_path, options)
+    bits = watermark_payload(film) if options.watermark else None
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        staged = {kind: staging / path.name for kind, path in outputs.all().items()}
+        record = film_record(film, outputs)
+        frames = write_film(staged["mp4"], film_frames(film, bits), options.size, options.fps, record["provenance"],
+                            film.subtitles if options.soft_subtitles else None)
+        if frames != film.frame_count:  # pragma: no cover - a bug, not a user error
+            raise RuntimeError(f"wrote {frames} frames, planned {film.frame_count}")
+        write_companions(film, staged, record)
+        if signer is not None:
+            signer.sign_file(staged["mp4"], record["provenance"])
+        for kind, path in outputs.all().items():
+            staged[kind].replace(path)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return record

@@ -1,0 +1,156 @@
+"""`reelgan verify`: what a file says about how it was made: metadata, C2PA manifest, watermark, script record.
+
+Each check reports what it found; a file "declares itself" when any of them finds an AI or synthetic
+declaration. Absence proves nothing: metadata can be stripped and the watermark cropped away.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from reelgan.errors import ReelganError
+
+IMAGE_SUFFIXES = (".png", ".gif", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
+VIDEO_SUFFIXES = (".mp4", ".mov", ".m4v")
+SCRIPT_SUFFIXES = (".fountain", ".spmd")
+WATERMARK_FRAMES = 48          # frames of a video checked for the watermark, spread over its length
+MIN_MARKED_FRAMES = 2          # a video's mark counts when this many checked frames agree
+
+
+@dataclass
+class Finding:
+    """One check: its name, whether it found a declaration, and what it says."""
+
+    check: str
+    found: bool
+    detail: str
+
+
+@dataclass
+class Report:
+    """All checks of one file."""
+
+    path: Path
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def declared(self) -> bool:
+        """True when any check found a declaration."""
+        return any(f.found for f in self.findings)
+
+
+def verify(path: str | Path) -> Report:
+    """Run every check that applies to the file; ReelganError for a missing or unreadable file."""
+    path = Path(path)
+    if not path.is_file():
+        raise ReelganError(f"{path} does not exist; check the path")
+    suffix = path.suffix.lower()
+    report = Report(path)
+    if suffix in SCRIPT_SUFFIXES:
+        report.findings.append(_script(path))
+        return report
+    if suffix not in IMAGE_SUFFIXES + VIDEO_SUFFIXES:
+        raise ReelganError(f"{path.name}: verify reads PNG, GIF, JPEG, WebP, MP4/MOV and Fountain files")
+    report.findings.append(_metadata(path))
+    report.findings.append(_credentials(path))
+    frames = _video_frames(path) if suffix in VIDEO_SUFFIXES else _image_frames(path)
+    report.findings.append(_watermark(frames))
+    return report
+
+
+def _metadata(path: Path) -> Finding:
+    from reelgan.provenance import read_record
+
+    record = read_record(path)
+    if record is None:
+        return Finding("metadata", False, "no reelgan record in the file's metadata")
+    source_type = str(record.get("digital_source_type", "")).rsplit("/", 1)[-1]
+    detail = f"{'AI-generated' if record.get('ai_generated') else 'not declared AI-generated'} " \
+             f"(IPTC {source_type}), {record.get('software', 'unknown software')}"
+    if record.get("generator_hash") and set(str(record["generator_hash"])) != {"0"}:
+        detail += f", model sha256 {str(record['generator_hash'])[:16]}"
+    return Finding("metadata", bool(record.get("ai_generated")), detail)
+
+
+def _credentials(path: Path) -> Finding:
+    try:
+        from .credentials import read_manifest
+
+        manifest = read_manifest(path)
+    except ImportError:
+        return Finding("C2PA", False, "not checked (pip install 'reelgan[c2pa]')")
+    if manifest is None:
+        return Finding("C2PA", False, "no C2PA manifest")
+    types = ", ".join(t.rsplit("/", 1)[-1] for t in manifest["digital_source_types"]) or "no source type"
+    signer = f", signed by {manifest['signer']}" if manifest.get("signer") else ""
+    return Finding("C2PA", bool(manifest["digital_source_types"]),
+                   f"manifest {manifest['validation_state'] or 'present'} ({types}){signer}")
+
+
+def _image_frames(path: Path) -> list[np.ndarray]:
+    from PIL import Image, ImageSequence
+
+    try:
+        with Image.open(path) as image:
+            return [np.asarray(frame.convert("RGB")) for frame in ImageSequence.Iterator(image)][:WATERMARK_FRAMES]
+    except Exception:
+        raise ReelganError(f"{path} cannot be read as an image; check that it is not damaged") from None
+
+
+def _video_frames(path: Path) -> list[np.ndarray]:
+    import av
+
+    try:
+        with av.open(str(path)) as container:
+            if not container.streams.video:
+                raise ReelganError(f"{path} has no video stream")
+            stream = container.streams.video[0]
+            total = stream.frames or 0
+            wanted = set(np.linspace(0, max(total - 1, 0), WATERMARK_FRAMES).round().astype(int).tolist()) \
+                if total else None
+            frames = []
+            for index, frame in enumerate(container.decode(stream)):
+                if wanted is None or index in wanted:
+                    frames.append(frame.to_ndarray(format="rgb24"))
+            return frames[-WATERMARK_FRAMES * 4:]
+    except ReelganError:
+        raise
+    except Exception:
+        raise ReelganError(f"{path} cannot be decoded as a video; check that it is not damaged") from None
+
+
+def _watermark(frames: list[np.ndarray]) -> Finding:
+    from .watermark import detect
+
+    if not frames:
+        return Finding("watermark", False, "no frames to check")
+    hits = [d for d in (detect([f]) for f in frames if min(f.shape[:2]) >= 32) if d.found]
+    prefixes = {d.model_hash_prefix for d in hits}
+    needed = 1 if len(frames) == 1 else MIN_MARKED_FRAMES
+    best = max(prefixes, key=lambda p: sum(d.model_hash_prefix == p for d in hits)) if prefixes else None
+    agreeing = sum(d.model_hash_prefix == best for d in hits) if best else 0
+    if agreeing < needed:
+        return Finding("watermark", False, f"no reelgan watermark in {len(frames)} frame(s) checked")
+    return Finding("watermark", True, f"reelgan watermark in {agreeing} of {len(frames)} frame(s) checked, "
+                   f"model sha256 starting {best}")
+
+
+def _script(path: Path) -> Finding:
+    from reelgan.script.authorship import compare, read_record
+    from reelgan.script.fountain import read_fountain
+
+    screenplay = read_fountain(path)
+    disclosure = screenplay.title_page.get("Disclosure") or ""
+    record = read_record(path)
+    if record is not None:
+        words = compare(path, record).words
+        total = sum(words.values()) or 1
+        share = 100 * words.get("model", 0) / total
+        return Finding("script", True, f"authorship record: {share:.0f}% of words generated by "
+                       f"{record['model']['name']} (sha256 {record['model']['sha256'][:16]})")
+    if "ai-generated" in disclosure.lower():
+        return Finding("script", True, "title page declares AI generation (no authorship record beside it)")
+    return Finding("script", False, "no AI declaration on the title page and no authorship record")
