@@ -209,13 +209,14 @@ def run_download(args: argparse.Namespace) -> int:
 
 def run_outline(args: argparse.Namespace) -> int:
     """Print the outline of a Fountain file."""
-    from ..script.fountain import outline, read_fountain
+    from ..script.fountain import outline, plain_text, read_fountain
 
     summary = outline(read_fountain(args.file))
     if args.json:
         print(json.dumps(summary, indent=2))
         return 0
-    print(f"{summary['title'] or Path(args.file).stem}: {len(summary['scenes'])} scenes, "
+    title = " ".join(plain_text(summary["title"] or Path(args.file).stem).split())
+    print(f"{title}: {len(summary['scenes'])} scenes, "
           f"{summary['total_words']} words, about {summary['pages']} pages (~{summary['minutes']} min)")
     for number, scene in enumerate(summary["scenes"], 1):
         label = scene["number"] or str(number)
