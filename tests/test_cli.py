@@ -158,7 +158,8 @@ def test_interpolate_errors(tmp_path, trained_run, capsys):
 
 
 def test_every_command_has_help_with_an_example(capsys):
-    for command in ("train", "generate", "interpolate", "export", "demo", "metrics", "plot", "audit"):
+    for command in ("train", "generate", "interpolate", "export", "demo", "metrics", "plot", "audit", "glyphs",
+                    "script", "film", "verify"):
         assert main([command, "--help"]) == 0
         out = capsys.readouterr().out
         assert "examples:" in out and f"reelgan {command}" in out
@@ -170,10 +171,15 @@ def test_demo_trains_and_writes_grid_and_morph(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(demo, "DEMO_OVERRIDES", {  # the demo's model, shrunk to test size
         "data": {"size": 24, "resolution": 16}, "net": {"g_width": 8, "d_width": 8, "max_width": 16},
         "train": {"batch": 4, "grid_size": 4}})
+    monkeypatch.setattr(demo, "DEMO_FILM", {"width": 64, "height": 36, "fps": 4, "soft_subtitles": True})
     assert main(["demo", "--steps", "2", "--out", str(tmp_path / "runs"), "--no-progress", "--device", "cpu"]) == 0
     run_dir = next((tmp_path / "runs").iterdir())
     assert read_record(run_dir / "samples.png")["ai_generated"] is True
     assert read_video_frames(run_dir / "morph.mp4").shape[0] == 6 * 36
+    animatic = read_video_frames(run_dir / "animatic.mp4")
+    assert animatic.shape[1:3] == (36, 64)
+    assert read_record(run_dir / "animatic.mp4")["digital_source_type"].endswith("compositeWithTrainedAlgorithmicMedia")
+    assert "LOUISE: That there is no time." in (run_dir / "animatic.srt").read_text()
     assert str(run_dir) in capsys.readouterr().out
 
 

@@ -271,6 +271,8 @@ def test_cli_writes_drafts_with_authorship_and_reports_the_split(tiny_model, tmp
     assert main(["script", "authorship", str(drafts[0]), "--json"]) == 0
     split = json.loads(capsys.readouterr().out)
     assert split["lines"]["person"] == 2 and split["lines"]["model"] == len(model_lines)
+    assert main(["verify", str(drafts[1])]) == 0
+    assert "authorship record" in capsys.readouterr().out
 
     # a person edits one generated line and adds one: both count as theirs
     edited = lines[:]

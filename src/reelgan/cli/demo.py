@@ -26,7 +26,7 @@ EXAMPLES = """\
 def add_parser(subparsers) -> None:
     """Register `reelgan demo`."""
     p = add_command(subparsers, "demo", "train on built-in Arrival-style logograms for a few minutes, then "
-                    "write samples, a morph video, a phrase glyph, a contact sheet and an SVG", EXAMPLES)
+                    "write samples, a morph video, a phrase glyph, a contact sheet, an SVG and a short animatic", EXAMPLES)
     p.add_argument("--minutes", type=float, default=4.5, help="training time limit (default 4.5)")
     p.add_argument("--steps", type=int, default=3000, help="step limit, if reached first (default 3000)")
     p.add_argument("--out", default="runs", help="folder of numbered run folders (default runs)")
@@ -51,16 +51,53 @@ def run_demo(args: argparse.Namespace) -> int:
     save_png(run_dir / "samples.png", upscale(grid, 768), make_record(generator_hash=G.hash, seed=0, n=64))
     frames = write_walk(G, [0, 1, 2, 3, 4, 5], run_dir / "morph.mp4", frames=36, loop=True, size=384)
     write_glyph_studio(G, run_dir)
+    write_animatic(run_dir)
     print(f"step {result.step} in {run_dir}\n  samples: {run_dir / 'samples.png'}\n"
           f"  morph:   {run_dir / 'morph.mp4'} ({frames} frames)\n"
           f"  phrase:  {run_dir / 'phrase.png'} (\"{DEMO_PHRASE}\" written as one glyph)\n"
           f"  sheet:   {run_dir / 'sheet.png'} and sheet.pdf (samples with their seeds)\n"
           f"  vector:  {run_dir / 'glyph.svg'} and glyph.png (sample 0, traced; transparent)\n"
+          f"  film:    {run_dir / 'animatic.mp4'} (a 2-scene script with the generator's glyphs, subtitled;\n"
+          f"           .srt, .vtt, .otio, contact sheet and authorship record beside it)\n"
           f"  generator: {run_dir / 'generator.safetensors'}")
     return 0
 
 
 DEMO_PHRASE = "we come in peace"
+
+DEMO_SCRIPT = """Title: First Contact
+Author: reelgan demo
+
+EXT. MONTANA FIELD - DAWN
+
+Mist over the grass. A shell hangs above the field, silent.
+
+LOUISE
+They are writing to us.
+
+INT. SHELL - CONTINUOUS
+
+Behind the glass, ink blooms into a ring and hangs in the air.
+
+IAN
+What does it say?
+
+LOUISE
+That there is no time.
+"""
+
+
+DEMO_FILM: dict = {"soft_subtitles": True}  # FilmOptions for the demo's animatic (640x360, 24 fps)
+
+
+def write_animatic(run_dir) -> None:
+    """A 2-scene animatic of the demo script, every shot served by the demo's generator."""
+    from ..film.render import FilmOptions, render_film
+
+    (run_dir / "animatic.fountain").write_text(DEMO_SCRIPT, encoding="utf-8")
+    (run_dir / "cast.toml").write_text('default = "."\n', encoding="utf-8")
+    render_film(run_dir / "animatic.fountain", run_dir / "animatic.mp4", run_dir / "cast.toml",
+                FilmOptions(**DEMO_FILM), overwrite=True)
 
 
 def write_glyph_studio(G, run_dir) -> None:

@@ -62,7 +62,8 @@ class SubtitleBurner:
             draw.text((x, index * line_h), line, font=face, fill=(255, 255, 255, 255),
                       stroke_width=stroke, stroke_fill=(0, 0, 0, 255))
         rgba = np.asarray(strip).astype(np.float32)
-        top = self.height - box_h - self.height // 20
+        top = max(0, self.height - box_h - self.height // 20)
+        rgba = rgba[: self.height - top]  # tiny frames: keep what fits
         return rgba[..., :3], rgba[..., 3:] / 255.0, top
 
     def burn(self, frame: np.ndarray, subtitles: list[Subtitle]) -> np.ndarray:
