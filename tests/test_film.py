@@ -245,6 +245,13 @@ def test_verify_exit_status(tmp_path, capsys):
     script = tmp_path / "s.fountain"
     script.write_text("Title: X\nDisclosure: Contains AI-generated text\n\nINT. A - DAY\n\nB.\n")
     assert main(["verify", str(script)]) == 0
+    from reelgan.media import save_gif
+    from reelgan.provenance import make_record
+
+    save_gif(tmp_path / "g.gif", np.zeros((3, 16, 16), np.uint8), 4, make_record(generator_hash="ab" * 32, seed=1))
+    capsys.readouterr()
+    assert main(["verify", str(tmp_path / "g.gif")]) == 0
+    assert "metadata: AI-generated (IPTC trainedAlgorithmicMedia)" in capsys.readouterr().out
 
 
 def make_test_certificate(folder: Path) -> tuple[Path, Path]:
