@@ -94,6 +94,25 @@ def test_shots_last_as_long_as_their_words_take_to_read():
         plan_film(parse("Just some action.\n"), timing)
 
 
+def test_long_speeches_become_several_two_line_subtitles():
+    speech = " ".join(f"word{i}" for i in range(40))
+    shots = plan_film(parse(f"INT. ROOM - DAY\n\nHAMLET\n{speech}\n"), Timing(words_per_second=2.0))
+    cues = shots[1].subtitles
+    assert len(cues) > 1 and all(len(f"{c.speaker}: {c.text}") <= 84 for c in cues)
+    assert " ".join(c.text for c in cues) == speech
+    assert cues[0].start == shots[1].start and cues[-1].end == pytest.approx(shots[1].start + 20.0, abs=0.01)
+    assert all(a.end == pytest.approx(b.start, abs=0.002) for a, b in zip(cues, cues[1:]))
+    assert shots[1].duration == 20.0  # a beat longer than --max-shot gets a shot of its own
+
+
+def test_outputs_are_named_after_the_whole_mp4_name():
+    from reelgan.film.render import Outputs
+
+    names = {kind: path.name for kind, path in Outputs(Path("pilot.v2.mp4")).all().items()}
+    assert names["srt"] == "pilot.v2.srt" and names["otio"] == "pilot.v2.otio"
+    assert names["sheet"] == "pilot.v2.sheet.png" and names["authorship"] == "pilot.v2.authorship.json"
+
+
 def test_subtitle_files():
     cues = [Subtitle(1.5, 3.25, "ANNA", "Hi & <bye>."), Subtitle(3661.0, 3662.0, "TOM", "Later.")]
     assert to_srt(cues) == ("1\n00:00:01,500 --> 00:00:03,250\nANNA: Hi & <bye>.\n\n"
@@ -114,6 +133,8 @@ def test_cast_files_name_scenes_by_number_or_heading(project, generators):
         'default = ': "not valid TOML",
         'cast = "x"': "unknown keys",
         '[scenes]\n3 = { source = "still.png", class = "x" }': "class and truncation apply only to generators",
+        'scenes = 3': "scenes must be a table",
+        '[scenes]\n"\u00b2" = "still.png"': "not a heading in the script",
     }
     for text, message in cases.items():
         (project / "bad.toml").write_text(text)
@@ -154,6 +175,8 @@ def test_a_three_scene_script_renders_end_to_end(project, generators, capsys):
     clips = list(timeline.find_clips())
     assert len(clips) == len(shots) and timeline.duration().to_frames() == frames.shape[0]
     assert clips[1].media_reference.target_url == "film.mp4" and len(clips[1].markers) == 1
+    marker = clips[1].markers[0].marked_range  # in the clip's media time, inside its source range
+    assert clips[1].source_range.start_time <= marker.start_time < clips[1].source_range.end_time_exclusive()
 
     mp4_record = read_record(out)
     assert mp4_record["digital_source_type"].endswith("compositeWithTrainedAlgorithmicMedia")
@@ -188,6 +211,7 @@ def test_without_a_cast_scenes_get_procedural_glyphs(tmp_path):
     ("unreadable_still", "cannot be read as an image"),
     ("exists", "already exists"),
     ("odd_height", "must be an even number of pixels"),
+    ("long_fade", "--fade must be 0 to 2 seconds"),
 ])
 def test_bad_input_fails_whole_with_status_2(project, capsys, change, message):
     script, cast, out = project / "film.fountain", project / "cast.toml", project / "film.mp4"
@@ -204,6 +228,8 @@ def test_bad_input_fails_whole_with_status_2(project, capsys, change, message):
         out.write_bytes(b"precious")
     elif change == "odd_height":
         argv += ["--height", "63"]
+    elif change == "long_fade":
+        argv += ["--fade", "30"]
     before = {p.name: p.read_bytes() for p in project.iterdir() if p.is_file()}
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
@@ -251,7 +277,7 @@ def test_verify_exit_status(tmp_path, capsys):
     save_gif(tmp_path / "g.gif", np.zeros((3, 16, 16), np.uint8), 4, make_record(generator_hash="ab" * 32, seed=1))
     capsys.readouterr()
     assert main(["verify", str(tmp_path / "g.gif")]) == 0
-    assert "metadata: AI-generated (IPTC trainedAlgorithmicMedia)" in capsys.readouterr().out
+    assert "metadata: declared machine-made: IPTC trainedAlgorithmicMedia" in capsys.readouterr().out
 
 
 def make_test_certificate(folder: Path) -> tuple[Path, Path]:

@@ -59,6 +59,8 @@ def add_parser(subparsers) -> None:
     p.add_argument("--max-shot", type=float, default=timing.max_shot, help=f"seconds (default {timing.max_shot})")
     p.add_argument("--title-seconds", type=float, default=timing.title_card,
                    help=f"each scene's title card (default {timing.title_card})")
+    p.add_argument("--credits-seconds", type=float, default=timing.credits,
+                   help=f"the closing credits card (default {timing.credits})")
     p.add_argument("--soft-subtitles", action="store_true", help="also a switchable subtitle track in the MP4")
     p.add_argument("--no-burn-subtitles", action="store_true", help="do not draw dialogue into the frames")
     p.add_argument("--no-watermark", action="store_true", help="no invisible watermark in generated frames")
@@ -80,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
     aspect = parse_aspect(args.aspect)
     width = max(16, round(args.height * aspect / 2) * 2)
     timing = Timing(args.words_per_second, min(Timing.min_beat, args.min_shot), args.min_shot, args.max_shot,
-                    args.title_seconds)
+                    args.title_seconds, args.credits_seconds)
     options = FilmOptions(width, args.height, args.fps, args.fade, timing, not args.no_burn_subtitles,
                           args.soft_subtitles, not args.no_watermark, args.device)
     signer = None

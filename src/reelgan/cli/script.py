@@ -93,16 +93,18 @@ def add_parser(subparsers) -> None:
     t.add_argument("--out", required=True, help="the model folder to write (save_pretrained format)")
     t.add_argument("--base", help="fine-tune this model (folder, 'bundled' or a downloaded hub id) instead of "
                    "training a small GPT-2 from scratch")
-    t.add_argument("--format", default="auto", choices=("auto", "fountain", "text", "play"),
+    t.add_argument("--format", choices=("auto", "fountain", "text", "play"),
                    help="how to read .txt files; 'play' turns NAME: speeches into Fountain (default auto)")
-    t.add_argument("--resume", action="store_true", help="continue training the model in --out")
+    t.add_argument("--resume", action="store_true", help="continue training the model in --out with its "
+                   "saved settings (only --steps may change)")
+    t.add_argument("--stop-at", type=int, help="stop (and save) at this step this time; --resume continues "
+                   "exactly as an unbroken run would")
     t.add_argument("--device", default="auto", help="auto, cpu, cuda or mps (default: auto)")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
     from ..script.train import ScriptTrainConfig
 
     defaults = ScriptTrainConfig()
-    for name in ("steps", "batch_size", "context", "lr", "warmup", "seed", "save_every", "vocab_size", "layers",
-                 "width", "heads", "positions"):
+    for name in TRAIN_FLAGS:
         value = getattr(defaults, name)
         t.add_argument(f"--{name.replace('_', '-')}", type=type(value), default=None,
                        help=f"default {value}" + (" (from scratch only)" if name in (
@@ -121,7 +123,7 @@ def _draft_paths(out: Path, n: int) -> list[Path]:
 
 
 def run_write(args: argparse.Namespace) -> int:
-    """Write --n drafts from the prompt; each draft and its authorship record land whole or not at all."""
+    """Write --n drafts from the prompt: all are generated before any is written, each file atomically."""
     from ..devices import pick_device
     from ..script.authorship import build_script, record_path
     from ..script.draft import SamplingConfig, prompt_elements, write_draft
@@ -229,27 +231,47 @@ def run_outline(args: argparse.Namespace) -> int:
     return 0
 
 
+TRAIN_FLAGS = ("steps", "batch_size", "context", "lr", "warmup", "seed", "save_every", "vocab_size", "layers",
+               "width", "heads", "positions")
+
+
+def _check_resume_flags(out: Path, given: dict) -> None:
+    """Refuse settings that differ from those the model in `out` was trained with (only --steps may change)."""
+    from ..script.train import saved_config
+
+    saved = saved_config(out)
+    for name, value in given.items():
+        if name not in ("steps", "save_every") and name in saved and saved[name] != value:
+            flag = "--format" if name == "text_format" else f"--{name.replace('_', '-')}"
+            raise ReelganError(f"{flag} {value} differs from the {saved[name]} {out} was trained with; resuming "
+                               f"keeps its settings: drop {flag}")
+
+
 def run_train(args: argparse.Namespace) -> int:
     """Train or fine-tune a model on the corpus."""
     from ..devices import pick_device
     from ..script.corpus import read_corpus
-    from ..script.train import ScriptTrainConfig, train_language_model
+    from ..script.train import ScriptTrainConfig, saved_config, train_language_model
 
     config = ScriptTrainConfig(base=args.base)
     if args.base is not None:
         config.lr = 5e-5
-    for name in ("steps", "batch_size", "context", "lr", "warmup", "seed", "save_every", "vocab_size", "layers",
-                 "width", "heads", "positions"):
-        if getattr(args, name) is not None:
-            setattr(config, name, getattr(args, name))
+    given = {name: getattr(args, name) for name in TRAIN_FLAGS if getattr(args, name) is not None}
+    given.update({"text_format": args.format} if args.format else {})
+    if args.resume:
+        _check_resume_flags(Path(args.out), given)
+        config.seed = saved_config(Path(args.out)).get("seed", config.seed)
+        config.text_format = saved_config(Path(args.out)).get("text_format", config.text_format)
+    for name, value in given.items():
+        setattr(config, name, value)
     device = pick_device(args.device)
-    corpus = read_corpus(args.corpus, args.format, seed=config.seed)
+    corpus = read_corpus(args.corpus, config.text_format, seed=config.seed)
 
     def log(message: str) -> None:
         print(message, file=sys.stderr)
 
     record = train_language_model(corpus, Path(args.out), config, resume=args.resume, device=device,
-                                  progress=not args.quiet, log=log)
+                                  progress=not args.quiet, log=log, stop_at=args.stop_at)
     last = record["history"][-1]
     val = f", validation loss {last['val_loss']:.3f}" if "val_loss" in last else ""
     print(f"{args.out}: step {last['step']}, loss {last['loss']:.3f}{val}, {last['tokens_per_s']:.0f} tokens/s")

@@ -62,7 +62,7 @@ def entry_from(value: object, base: Path, where: str) -> CastEntry:
         raise ReelganError(f"{where} has unknown keys {unknown}; use source, class, truncation")
     if value["source"] == PROCEDURAL:
         return CastEntry(PROCEDURAL)
-    path = (base / value["source"]).expanduser()
+    path = base / Path(value["source"]).expanduser()
     if not path.exists():
         raise ReelganError(f"{where} names {path}, which does not exist; fix the path in the cast file")
     truncation = value.get("truncation", 1.0)
@@ -91,15 +91,17 @@ def read_cast(path: str | Path | None, headings: list[str]) -> Cast:
         raise ReelganError(f"cast file {path} has unknown keys {unknown}; use default and [scenes]")
     base = path.parent
     default = entry_from(data["default"], base, "default") if "default" in data else CastEntry(PROCEDURAL)
+    if not isinstance(data.get("scenes", {}), dict):
+        raise ReelganError(f"cast file {path}: scenes must be a table ([scenes] with one line per scene)")
     scenes = {}
-    for key, value in (data.get("scenes") or {}).items():
+    for key, value in data.get("scenes", {}).items():
         number = _scene_number(key, headings, path)
         scenes[number] = entry_from(value, base, f"scene {key!r}")
     return Cast(scenes, default)
 
 
 def _scene_number(key: str, headings: list[str], path: Path) -> int:
-    if key.strip().isdigit():
+    if key.strip().isdecimal() and key.strip().isascii():
         number = int(key)
         if not 1 <= number <= len(headings):
             raise ReelganError(f"cast file {path} names scene {number}, but the script has scenes 1-"

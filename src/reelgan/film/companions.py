@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PIL import Image, ImageDraw
 
-from .plan import SHOT
+from .plan import SHOT, frame_at
 from .subtitles import to_srt, to_webvtt
 from .visuals import font
 
@@ -50,8 +50,8 @@ def write_timeline(film: "Film", path: Path, media_name: str) -> None:
     half = round(film.options.fade / 2 * fps)
     placed = 0
     for index, shot in enumerate(film.shots):
-        start = round(shot.start * fps)
-        end = film.frame_count if index == len(film.shots) - 1 else round(shot.end * fps)
+        start = frame_at(shot.start, fps)  # the renderer's cut: the first frame whose middle is in the shot
+        end = film.frame_count if index == len(film.shots) - 1 else frame_at(shot.end, fps)
         if index and half:
             track.append(otio.schema.Transition(
                 name="dissolve", transition_type=otio.schema.TransitionTypes.SMPTE_Dissolve,
@@ -63,8 +63,8 @@ def write_timeline(film: "Film", path: Path, media_name: str) -> None:
         clip.metadata["reelgan"] = {"kind": shot.kind, "scene": shot.scene, "seed": shot.seed,
                                     "picture": film.parts[index].what, "maker": film.parts[index].maker}
         for subtitle in shot.subtitles:
-            offset = round(subtitle.start * fps)
-            length = max(1, round(subtitle.end * fps) - offset)
+            offset = frame_at(subtitle.start, fps)  # a clip's markers are in its media time, as source_range
+            length = max(1, frame_at(subtitle.end, fps) - frame_at(subtitle.start, fps))
             clip.markers.append(otio.schema.Marker(
                 name=f"{subtitle.speaker}: {subtitle.text}",
                 marked_range=time_range(rational(offset, fps), rational(length, fps))))

@@ -2,20 +2,26 @@
 
 Each scene opens with a title card showing its heading. Its action paragraphs and speeches are "beats"
 that last their word count divided by `words_per_second` (at least `min_beat` seconds); consecutive
-beats are grouped into shots of at most `max_shot` seconds, and no shot is shorter than `min_shot`.
-Every speech becomes a subtitle timed to its beat. Times are seconds from the start of the film. Seeds
+beats are grouped into shots of at most `max_shot` seconds (a single longer beat gets a shot of its
+own), and no shot is shorter than `min_shot`. Every speech becomes subtitles timed to its beat: one,
+or for a long speech several of at most two lines each, timed by their share of its words. Times are seconds from the start of the film. Seeds
 come from a hash of the scene's number and heading, so re-rendering the same script gives the same film.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
+import textwrap
 from dataclasses import dataclass, field
 
 from reelgan.errors import ReelganError
 from reelgan.script.fountain import Screenplay, plain_text, word_count
 
 TITLE, SHOT, CREDITS = "title", "shot", "credits"
+SUBTITLE_CHARS = 84   # longest subtitle on screen: two lines of about 42 characters, as subtitlers use
+FLAGS = {"words_per_second": "--words-per-second", "min_beat": "--min-shot", "min_shot": "--min-shot",
+         "max_shot": "--max-shot", "title_card": "--title-seconds", "credits": "--credits-seconds"}
 
 
 @dataclass(frozen=True)
@@ -26,6 +32,8 @@ class Subtitle:
     end: float
     speaker: str
     text: str
+    # the speech's lines as written in the script (for authorship); not part of what is shown
+    source_lines: tuple[str, ...] = field(default=(), compare=False)
 
 
 @dataclass
@@ -60,9 +68,9 @@ class Timing:
 
     def check(self) -> None:
         """ReelganError for values that cannot time a film."""
-        for name in ("words_per_second", "min_beat", "min_shot", "max_shot", "title_card", "credits"):
+        for name, flag in FLAGS.items():
             if not getattr(self, name) > 0:
-                raise ReelganError(f"--{name.replace('_', '-')} must be positive; got {getattr(self, name)}")
+                raise ReelganError(f"{flag} must be positive; got {getattr(self, name)}")
         if self.max_shot < self.min_shot:
             raise ReelganError(f"--max-shot ({self.max_shot}) must be at least --min-shot ({self.min_shot})")
 
@@ -83,7 +91,8 @@ def _beats(elements: list) -> list[tuple[float, str, Subtitle | None]]:
         elif element.kind in ("dialogue", "lyric") and speaker is not None:
             text = " ".join(plain_text(element.text).split())
             if text:
-                beats.append((word_count(text), "", Subtitle(0.0, 0.0, speaker, text)))
+                lines = tuple(element.text.split("\n"))
+                beats.append((word_count(text), "", Subtitle(0.0, 0.0, speaker, text, lines)))
         elif element.kind in ("action", "centered", "transition"):
             speaker = None
             text = " ".join(plain_text(element.text).split())
@@ -135,11 +144,30 @@ def _shot(number: int, heading: str, seed: int, start: float, group: list, timin
     subtitles, offset, actions = [], start, []
     for seconds, action, speech in group:
         if speech is not None:
-            subtitles.append(Subtitle(round(offset, 3), round(offset + seconds, 3), speech.speaker, speech.text))
+            subtitles += _timed_pieces(speech, offset, seconds)
         if action:
             actions.append(action)
         offset += seconds
     return Shot(SHOT, number, heading, start, duration, seed, " ".join(actions), subtitles)
+
+
+def frame_at(seconds: float, fps: int) -> int:
+    """The first frame whose middle, (i + 0.5) / fps, is at or after `seconds`: where a cut at `seconds` falls."""
+    return max(0, math.ceil(seconds * fps - 0.5 - 1e-9))
+
+
+def _timed_pieces(speech: Subtitle, start: float, seconds: float) -> list[Subtitle]:
+    """A speech as subtitles of at most SUBTITLE_CHARS characters, each timed by its share of the words."""
+    room = SUBTITLE_CHARS - len(speech.speaker) - 2
+    pieces = textwrap.wrap(speech.text, max(20, room), break_long_words=False) or [speech.text]
+    total = sum(len(piece.split()) for piece in pieces)
+    subtitles, clock = [], start
+    for piece in pieces:
+        share = seconds * len(piece.split()) / total
+        subtitles.append(Subtitle(round(clock, 3), round(clock + share, 3), speech.speaker, piece,
+                                  speech.source_lines))
+        clock += share
+    return subtitles
 
 
 def film_length(shots: list[Shot]) -> float:

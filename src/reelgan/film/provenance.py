@@ -47,9 +47,12 @@ def _model_lines(film: "Film") -> set[str]:
     return {text.strip() for _, source, text in compare(film.script, record).per_line if source == "model"}
 
 
-def _writer(text: str, model_lines: set[str]) -> str:
-    """"model" when the speech holds a line the script's authorship record gives to a model, else "person"."""
-    return "model" if any(len(line) > 3 and line in text for line in model_lines) else "person"
+def _writer(lines: tuple[str, ...], model_lines: set[str]) -> str:
+    """Who wrote a speech, from the script's authorship record: "model", "person" or "model and person"."""
+    by_model = [line.strip() in model_lines for line in lines if line.strip()]
+    if by_model and all(by_model):
+        return "model"
+    return "model and person" if any(by_model) else "person"
 
 
 def film_record(film: "Film", outputs: "Outputs") -> dict:
@@ -70,7 +73,7 @@ def film_record(film: "Film", outputs: "Outputs") -> dict:
             picture.update(generator_hash=part.generator_hash, seed=part.seed,
                            digital_source_type=TRAINED_ALGORITHMIC_MEDIA)
         subtitles = [{"start": s.start, "end": s.end, "speaker": s.speaker, "text": s.text,
-                      "written_by": _writer(s.text, model_lines)} for s in shot.subtitles]
+                      "written_by": _writer(s.source_lines, model_lines)} for s in shot.subtitles]
         shots.append({"index": index, "kind": shot.kind, "scene": shot.scene, "heading": shot.heading,
                       "start": round(shot.start, 3), "duration": round(shot.duration, 3), "picture": picture,
                       "subtitles": subtitles})

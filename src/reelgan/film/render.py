@@ -19,7 +19,7 @@ from reelgan.errors import ReelganError
 from reelgan.script.fountain import read_fountain
 
 from .cast import read_cast
-from .plan import SHOT, Shot, Subtitle, Timing, film_length, plan_film
+from .plan import Shot, Subtitle, Timing, film_length, frame_at, plan_film
 from .sources import Part, Visual, VisualFactory
 from .subtitles import SubtitleBurner
 
@@ -42,15 +42,17 @@ class FilmOptions:
 
     def check(self) -> None:
         """ReelganError for sizes and rates that cannot be encoded."""
-        for name in ("width", "height"):
-            value = getattr(self, name)
-            if not 16 <= value <= MAX_SIDE or value % 2:
-                raise ReelganError(f"--{name} must be an even number of pixels from 16 to {MAX_SIDE}; got {value}")
+        if not 16 <= self.height <= MAX_SIDE or self.height % 2:
+            raise ReelganError(f"--height must be an even number of pixels from 16 to {MAX_SIDE}; got {self.height}")
+        if not 16 <= self.width <= MAX_SIDE or self.width % 2:
+            raise ReelganError(f"--height and --aspect give a width of {self.width} px; the width must be an even "
+                               f"number from 16 to {MAX_SIDE}: lower --height or choose another --aspect")
         if not 1 <= self.fps <= 120:
             raise ReelganError(f"--fps must be 1-120; got {self.fps}")
-        if self.fade < 0:
-            raise ReelganError(f"--fade must be 0 or more seconds; got {self.fade}")
         self.timing.check()
+        shortest = min(self.timing.min_shot, self.timing.title_card, self.timing.credits)
+        if not 0 <= self.fade <= shortest:
+            raise ReelganError(f"--fade must be 0 to {shortest:g} seconds (the shortest shot); got {self.fade}")
 
     @property
     def size(self) -> tuple[int, int]:
@@ -66,10 +68,12 @@ class Outputs:
 
     def all(self) -> dict[str, Path]:
         """Kind -> path, the MP4 first."""
-        stem = self.mp4.with_suffix("")
-        return {"mp4": self.mp4, "srt": stem.with_suffix(".srt"), "vtt": stem.with_suffix(".vtt"),
-                "otio": stem.with_suffix(".otio"), "sheet": Path(f"{stem}.sheet.png"),
-                "sheet_pdf": Path(f"{stem}.sheet.pdf"), "authorship": Path(f"{stem}.authorship.json")}
+        def beside(suffix: str) -> Path:
+            return self.mp4.with_name(self.mp4.stem + suffix)
+
+        return {"mp4": self.mp4, "srt": beside(".srt"), "vtt": beside(".vtt"), "otio": beside(".otio"),
+                "sheet": beside(".sheet.png"), "sheet_pdf": beside(".sheet.pdf"),
+                "authorship": beside(".authorship.json")}
 
 
 @dataclass
@@ -90,8 +94,8 @@ class Film:
 
     @property
     def frame_count(self) -> int:
-        """Frames in the MP4: the film's length times fps, rounded."""
-        return round(film_length(self.shots) * self.options.fps)
+        """Frames in the MP4: frame i shows the film at its middle, (i + 0.5) / fps seconds."""
+        return frame_at(film_length(self.shots), self.options.fps)
 
 
 def prepare_film(script: Path, cast_path: Path | None, options: FilmOptions) -> Film:

@@ -67,9 +67,8 @@ def _metadata(path: Path) -> Finding:
     record = read_record(path)
     if record is None:
         return Finding("metadata", False, "no reelgan record in the file's metadata")
-    source_type = str(record.get("digital_source_type", "")).rsplit("/", 1)[-1]
-    detail = f"{'AI-generated' if record.get('ai_generated') else 'not declared AI-generated'} " \
-             f"(IPTC {source_type}), {record.get('software', 'unknown software')}"
+    source_type = str(record.get("digital_source_type", "")).rsplit("/", 1)[-1] or "no source type"
+    detail = f"declared machine-made: IPTC {source_type}, by {record.get('software', 'unknown software')}"
     if record.get("generator_hash") and set(str(record["generator_hash"])) != {"0"}:
         detail += f", model sha256 {str(record['generator_hash'])[:16]}"
     return Finding("metadata", bool(record.get("ai_generated")), detail)
@@ -107,19 +106,28 @@ def _video_frames(path: Path) -> list[np.ndarray]:
         with av.open(str(path)) as container:
             if not container.streams.video:
                 raise ReelganError(f"{path} has no video stream")
-            stream = container.streams.video[0]
-            total = stream.frames or 0
-            wanted = set(np.linspace(0, max(total - 1, 0), WATERMARK_FRAMES).round().astype(int).tolist()) \
-                if total else None
-            frames = []
-            for index, frame in enumerate(container.decode(stream)):
-                if wanted is None or index in wanted:
-                    frames.append(frame.to_ndarray(format="rgb24"))
-            return frames[-WATERMARK_FRAMES * 4:]
+            return _spread_frames(container.decode(container.streams.video[0]))
     except ReelganError:
         raise
     except Exception:
         raise ReelganError(f"{path} cannot be decoded as a video; check that it is not damaged") from None
+
+
+def _spread_frames(decoded) -> list[np.ndarray]:
+    """About WATERMARK_FRAMES frames spread evenly over a video of unknown length, in bounded memory.
+
+    Every `step`-th frame is kept; when twice as many as wanted are held, every other one is dropped and
+    the step doubles, so the kept frames always span the whole video.
+    """
+    kept: list[np.ndarray] = []
+    step = 1
+    for index, frame in enumerate(decoded):
+        if index % step:
+            continue
+        kept.append(frame.to_ndarray(format="rgb24"))
+        if len(kept) >= 2 * WATERMARK_FRAMES:
+            kept, step = kept[::2], step * 2
+    return kept
 
 
 def _watermark(frames: list[np.ndarray]) -> Finding:

@@ -105,8 +105,8 @@ def compare(script: Path, record: dict) -> AuthorshipSplit:
     """
     if not script.is_file():
         raise ReelganError(f"script {script} does not exist; check the path")
-    current = [(n, line) for n, line in enumerate(decode_text(script.read_bytes(), script).splitlines(), 1)
-               if line.strip()]
+    text = decode_text(script.read_bytes(), script).replace("\r\n", "\n").replace("\r", "\n")
+    current = [(n, line) for n, line in enumerate(text.split("\n"), 1) if line.strip()]
     recorded = [entry for entry in record["lines"] if isinstance(entry, dict) and "text" in entry]
     matcher = difflib.SequenceMatcher(a=[e["text"] for e in recorded], b=[t for _, t in current], autojunk=False)
     sources = [EDITED] * len(current)

@@ -32,7 +32,10 @@ _CLAUSE_RE = re.compile(r"[,.;:!?\n(]| - | -- ")
 _INLINE_SPEECH_RE = re.compile(r"([A-Z][A-Za-z'.-]*(?: [A-Z][A-Za-z'.-]*){0,3}):[ \t]*(\S.*)?")
 _CUE_LINE_RE = re.compile(r"[A-Z][A-Z'.-]*(?: [A-Z][A-Z'.-]*){0,3}(?: \([A-Z. ']+\))?")
 _MARKUP_RE = re.compile(r"/\*|\*/|\[\[|\]\]")
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_LINE_BREAKS_RE = re.compile("\r\n|[\r\x85\u2028\u2029]")  # every line break Python knows, as "\n"
+_CONTROL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")    # what read_fountain refuses (tab and newline stay)
+_TRANSITION_RE = re.compile(r"[A-Z][A-Z .'-]* TO:|FADE OUT\.|FADE TO BLACK\.")
+_HEADING_START_RE = re.compile(r"(?:INT\.?/EXT|INT|EXT|EST|I/E)[. ]", re.IGNORECASE)
 ARTICLES = {"a", "an", "the"}
 INTERIOR_WORDS = {
     "inside", "indoors", "room", "kitchen", "bedroom", "office", "bar", "tavern", "hall", "house", "apartment",
@@ -89,7 +92,7 @@ def prompt_elements(prompt: str) -> list[Element]:
     if len(prompt) > MAX_PROMPT_CHARS:
         raise ReelganError(f"the prompt is {len(prompt):,} characters, over {MAX_PROMPT_CHARS:,}; put long "
                            "material in a file and pass it with --continue")
-    text = _CONTROL_RE.sub("", prompt.replace("\r\n", "\n")).strip()
+    text = clean_text(prompt).strip()
     elements = parse_body(text)
     if any(e.kind == "scene_heading" for e in elements):
         return elements
@@ -114,15 +117,21 @@ def heading_for(description: str) -> str:
     return f"{setting} {place} - {time}"
 
 
+def clean_text(text: str) -> str:
+    """`text` with every line break as "\n" and no control characters, so it reads back as Fountain."""
+    return _CONTROL_RE.sub("", _LINE_BREAKS_RE.sub("\n", text))
+
+
 def coerce_elements(text: str) -> list[Element]:
     """A model's raw text as screenplay elements: headings, action, cues with speech, transitions."""
-    text = _MARKUP_RE.sub("", _CONTROL_RE.sub("", text.replace("\r\n", "\n").replace("\r", "\n")))
+    text = _MARKUP_RE.sub("", clean_text(text))
     lines: list[str] = []
     source = text.split("\n")
     for index, line in enumerate(source):
         match = _INLINE_SPEECH_RE.fullmatch(line.strip())
         following = source[index + 1].strip() if index + 1 < len(source) else ""
-        if match and not line.strip().upper().startswith(("INT", "EXT", "EST", "I/E")):
+        stripped = line.strip()
+        if match and not _HEADING_START_RE.match(stripped) and not _TRANSITION_RE.fullmatch(stripped):
             lines += ["", match.group(1).upper()] + ([match.group(2)] if match.group(2) else [])
         elif lines and lines[-1].strip() and _CUE_LINE_RE.fullmatch(line.strip()) and following:
             lines += ["", line.strip()]  # a cue run into the previous paragraph starts a new speech

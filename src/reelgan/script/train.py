@@ -19,7 +19,7 @@ import math
 import os
 import shutil
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable
 
@@ -56,6 +56,7 @@ class ScriptTrainConfig:
     heads: int = 4                 # from scratch: attention heads
     positions: int = 512           # from scratch: longest prompt + draft, in tokens
     dropout: float = 0.1
+    text_format: str = "auto"      # how the corpus's .txt files were read (corpus.FORMATS)
 
     def check(self) -> None:
         """ReelganError for values training cannot use."""
@@ -80,7 +81,6 @@ class TokenStreams:
     train: torch.Tensor
     validation: torch.Tensor
     documents: int = 0
-    history: list[dict[str, float]] = field(default_factory=list)
 
 
 def train_tokenizer(corpus: Corpus, vocab_size: int) -> Any:
@@ -171,8 +171,14 @@ def train_language_model(
     device: torch.device = torch.device("cpu"),
     progress: bool = True,
     log: Callable[[str], None] = print,
+    stop_at: int | None = None,
 ) -> dict:
-    """Train (or resume training) a model on `corpus` into the folder `out`; returns the training record."""
+    """Train (or resume training) a model on `corpus` into the folder `out`; returns the training record.
+
+    `stop_at` ends this session at that step (saving there), as an interruption would; the learning-rate
+    schedule still spans `config.steps`, and resuming with the same settings continues exactly as an
+    unbroken run would.
+    """
     out = Path(out)
     _recover_interrupted_save(out)
     if resume:
@@ -193,6 +199,8 @@ def train_language_model(
     if resume:
         optimizer.load_state_dict(state["optimizer"])
         torch.set_rng_state(state["rng"])
+        if device.type == "cuda" and state.get("cuda_rng"):
+            torch.cuda.set_rng_state_all(state["cuda_rng"])
     else:
         torch.manual_seed(config.seed)
     history = state["history"]
@@ -203,10 +211,11 @@ def train_language_model(
 
     started, tokens = time.perf_counter(), 0
     with TrainingProgress(config.steps, start, enabled=progress, shown_stats=("loss", "val_loss")) as bar:
-        for step in range(start, config.steps):
+        end = config.steps if stop_at is None else min(config.steps, max(stop_at, start + 1))
+        for step in range(start, end):
             loss = _train_step(model, optimizer, streams.train, step, config, device)
             tokens += config.batch_size * config.context
-            if (step + 1) % config.save_every == 0 or step + 1 == config.steps:
+            if (step + 1) % config.save_every == 0 or step + 1 == end:
                 elapsed = time.perf_counter() - started
                 row = {"step": step + 1, "loss": loss, "seconds": round(elapsed, 2),
                        "tokens_per_s": round(tokens / max(elapsed, 1e-9), 1),
@@ -276,8 +285,10 @@ def _save(out: Path, model: Any, tokenizer: Any, optimizer: torch.optim.Optimize
     shutil.rmtree(saving, ignore_errors=True)
     model.save_pretrained(saving)
     tokenizer.save_pretrained(saving)
-    torch.save({"step": step, "optimizer": optimizer.state_dict(), "rng": torch.get_rng_state(),
-                "config": asdict(config), "history": history, "corpus_sha256": fingerprint}, saving / STATE_FILE)
+    state = {"step": step, "optimizer": optimizer.state_dict(), "rng": torch.get_rng_state(),
+             "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
+             "config": asdict(config), "history": history, "corpus_sha256": fingerprint}
+    torch.save(state, saving / STATE_FILE)
     record = {"reelgan_version": __version__, "step": step, "config": asdict(config), "history": history,
               "corpus": sorted(set(corpus.sources))[:100], "corpus_sha256": fingerprint}
     (saving / RECORD_FILE).write_text(json.dumps(record, indent=2) + "\n")
@@ -295,6 +306,14 @@ def _recover_interrupted_save(out: Path) -> None:
     if not out.exists() and old.is_dir():
         os.replace(old, out)
     shutil.rmtree(out.with_name(out.name + ".saving"), ignore_errors=True)
+
+
+def saved_config(out: Path) -> dict:
+    """The settings a model folder was trained with (from its reelgan-training.json); {} when unknown."""
+    try:
+        return dict(json.loads((Path(out) / RECORD_FILE).read_text())["config"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
 
 
 def _load_for_resume(out: Path, config: ScriptTrainConfig) -> tuple[Any, Any, dict]:
