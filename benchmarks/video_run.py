@@ -19,7 +19,7 @@ import torch
 
 from reelgan.config import build_config
 from reelgan.generator import export_generator, generator_spec, load_generator
-from reelgan.media import make_grid, save_mp4, to_uint8, upscale
+from reelgan.media import make_grid, save_mp4, upscale
 from reelgan.metrics.clips import build_clip_extractor, compare_motion, evaluate_clip_generator, real_clips
 from reelgan.provenance import make_record
 from reelgan.train import Trainer

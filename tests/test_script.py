@@ -21,7 +21,7 @@ from reelgan.script.corpus import PLAY_LOCATIONS, play_to_fountain, read_corpus 
 from reelgan.script.draft import (  # noqa: E402
     MODEL, PERSON, SamplingConfig, coerce_elements, heading_for, prompt_elements, sample_text, write_draft,
 )
-from reelgan.script.fountain import Element, parse, read_fountain, write  # noqa: E402
+from reelgan.script.fountain import Element, parse, read_fountain  # noqa: E402
 from reelgan.script.model import BUNDLED_DIR, load_language_model, weights_sha256  # noqa: E402
 from reelgan.script.train import ScriptTrainConfig, train_language_model  # noqa: E402
 
@@ -127,7 +127,8 @@ def test_training_resumes_exactly(tmp_path, corpus_dir):
     train_language_model(corpus, tmp_path / "split", tiny_config(**config), resume=True, **quiet)
     from safetensors.torch import load_file
 
-    whole, split = load_file(tmp_path / "whole" / "model.safetensors"), load_file(tmp_path / "split" / "model.safetensors")
+    whole = load_file(tmp_path / "whole" / "model.safetensors")
+    split = load_file(tmp_path / "split" / "model.safetensors")
     assert whole.keys() == split.keys()
     assert all(torch.equal(whole[k], split[k]) for k in whole)
     history = json.loads((tmp_path / "split" / "reelgan-training.json").read_text())["history"]
@@ -270,7 +271,8 @@ def test_cli_writes_drafts_with_authorship_and_reports_the_split(tiny_model, tmp
     drafts = sorted(out.glob("*.fountain"))
     assert [d.name for d in drafts] == ["draft-1.fountain", "draft-2.fountain"]
     record = read_record(drafts[0])
-    assert record["ai_generated"] is True and record["seed"] == 3 and record["model"]["sha256"] == weights_sha256(tiny_model)
+    assert record["ai_generated"] is True and record["seed"] == 3
+    assert record["model"]["sha256"] == weights_sha256(tiny_model)
     assert record["digital_source_type"].endswith("compositeWithTrainedAlgorithmicMedia")
     lines = drafts[0].read_text().split("\n")
     sources = {entry["line"]: entry["source"] for entry in record["lines"]}

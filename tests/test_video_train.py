@@ -1,6 +1,5 @@
 """Training on clips: --kind video on the same loop, checkpoints, exact resume, export and MP4 output."""
 
-import numpy as np
 import pytest
 import torch
 

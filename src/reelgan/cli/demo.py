@@ -26,7 +26,8 @@ EXAMPLES = """\
 def add_parser(subparsers) -> None:
     """Register `reelgan demo`."""
     p = add_command(subparsers, "demo", "train on built-in Arrival-style logograms for a few minutes, then "
-                    "write samples, a morph video, a phrase glyph, a contact sheet, an SVG and a short animatic", EXAMPLES)
+                    "write samples, a morph video, a phrase glyph, a contact sheet, an SVG and a short animatic",
+                    EXAMPLES)
     p.add_argument("--minutes", type=float, default=4.5, help="training time limit (default 4.5)")
     p.add_argument("--steps", type=int, default=3000, help="step limit, if reached first (default 3000)")
     p.add_argument("--out", default="runs", help="folder of numbered run folders (default runs)")

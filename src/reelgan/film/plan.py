@@ -4,8 +4,9 @@ Each scene opens with a title card showing its heading. Its action paragraphs an
 that last their word count divided by `words_per_second` (at least `min_beat` seconds); consecutive
 beats are grouped into shots of at most `max_shot` seconds (a single longer beat gets a shot of its
 own), and no shot is shorter than `min_shot`. Every speech becomes subtitles timed to its beat: one,
-or for a long speech several of at most two lines each, timed by their share of its words. Times are seconds from the start of the film. Seeds
-come from a hash of the scene's number and heading, so re-rendering the same script gives the same film.
+or for a long speech several of at most two lines each, timed by their share of its words. Times are
+seconds from the start of the film. Seeds come from a hash of the scene's number and heading, so
+re-rendering the same script gives the same film.
 """
 
 from __future__ import annotations

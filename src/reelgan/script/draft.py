@@ -20,7 +20,7 @@ import torch
 
 from reelgan.errors import ReelganError
 
-from .fountain import SPEECH_KINDS, Element, Screenplay, parse, parse_body, write
+from .fountain import SPEECH_KINDS, Element, Screenplay, parse_body, write
 from .model import LanguageModel
 
 PERSON, MODEL = "person", "model"
