@@ -16,6 +16,17 @@ def add_command(subparsers, name: str, help_text: str, examples: str) -> argpars
     )
 
 
+def subcommand_adder(parser: argparse.ArgumentParser, dest: str, examples: str):
+    """A function `sub(name, help)` that registers a required subcommand of `parser` (help ends with examples)."""
+    commands = parser.add_subparsers(dest=dest, metavar="SUBCOMMAND", required=True, parser_class=type(parser))
+
+    def sub(name: str, help_text: str) -> argparse.ArgumentParser:
+        return commands.add_parser(name, help=help_text, description=help_text, epilog=f"examples:\n{examples}",
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+
+    return sub
+
+
 def add_source_argument(parser: argparse.ArgumentParser) -> None:
     """The first argument of generate/interpolate/export: a run folder, checkpoint or exported generator."""
     parser.add_argument("source", help="a run folder (or 'latest'), a checkpoints/*.pt file, or an exported "

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ReelganError
-from .common import fresh_output, parse_int_list
+from .common import fresh_output, parse_int_list, subcommand_adder
 
 EXAMPLES = """\
   reelgan glyphs write "we come in peace" --size 1024 --out peace.png
@@ -37,12 +37,7 @@ def add_parser(subparsers) -> None:
     from .common import add_command
 
     p = add_command(subparsers, "glyphs", "Arrival-style logograms: phrases, datasets, sheets, SVG", EXAMPLES)
-    commands = p.add_subparsers(dest="glyphs_command", metavar="SUBCOMMAND", required=True,
-                                parser_class=type(p))
-
-    def sub(name: str, help_text: str) -> argparse.ArgumentParser:
-        return commands.add_parser(name, help=help_text, description=help_text, epilog=f"examples:\n{EXAMPLES}",
-                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = subcommand_adder(p, "glyphs_command", EXAMPLES)
 
     w = sub("write", "write a phrase as one logogram (the same phrase always gives the same glyph)")
     w.add_argument("phrase", help="the words; each becomes a feature on the ring")

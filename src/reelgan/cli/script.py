@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from ..errors import ReelganError
-from .common import add_command
+from .common import add_command, subcommand_adder
 
 SUBCOMMANDS = ("write", "outline", "train", "authorship", "download-model")
 
@@ -37,12 +37,7 @@ def add_parser(subparsers) -> None:
     """Register `reelgan script` and its subcommands."""
     p = add_command(subparsers, "script", "screenplays: write scenes with a language model, in Fountain",
                     EXAMPLES)
-    commands = p.add_subparsers(dest="script_command", metavar="SUBCOMMAND", required=True,
-                                parser_class=type(p))
-
-    def sub(name: str, help_text: str) -> argparse.ArgumentParser:
-        return commands.add_parser(name, help=help_text, description=help_text, epilog=f"examples:\n{EXAMPLES}",
-                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = subcommand_adder(p, "script_command", EXAMPLES)
 
     w = sub("write", "write scene drafts in Fountain from a prompt with a language model (the default)")
     w.add_argument("prompt", help='what happens, e.g. "Scene: A bustling marketplace, the hero walks through." '
