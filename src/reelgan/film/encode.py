@@ -10,8 +10,7 @@ import av
 import numpy as np
 from av.subtitles.subtitle import SubtitleSet
 
-from reelgan.media.video import _describe, h264_encoder
-from reelgan.provenance import check_record, record_json
+from reelgan.media.video import h264_encoder, open_tagged_mp4
 
 from .plan import Subtitle
 from .subtitles import cue_text
@@ -40,13 +39,8 @@ def write_film(path: Path, frames: Iterable[np.ndarray], size: tuple[int, int], 
 
     With `subtitles`, the file also carries them as a soft `mov_text` track that players can switch on.
     """
-    check_record(record)
     encoder = h264_encoder()
-    with av.open(str(path), "w", format="mp4",
-                 container_options={"movflags": "+faststart+use_metadata_tags"}) as container:
-        container.metadata["reelgan"] = record_json(record)
-        container.metadata["comment"] = _describe(record)
-        container.metadata["description"] = _describe(record)
+    with open_tagged_mp4(path, record) as container:
         video = container.add_stream(encoder, rate=fps, options={"crf": str(crf)} if encoder == "libx264" else {})
         video.width, video.height = size
         video.pix_fmt = "yuv420p"

@@ -108,6 +108,17 @@ def _encode_all(
         container.mux(packet)
 
 
+def open_tagged_mp4(path: str | os.PathLike, record: dict) -> av.container.OutputContainer:
+    """An MP4 opened for writing whose container tags carry `record`: "reelgan" (JSON), "comment", "description"."""
+    check_record(record)
+    # use_metadata_tags keeps custom keys like "reelgan"; faststart puts the index first for players.
+    out = av.open(os.fspath(path), "w", format="mp4", container_options={"movflags": "+faststart+use_metadata_tags"})
+    out.metadata["reelgan"] = record_json(record)
+    out.metadata["comment"] = _describe(record)
+    out.metadata["description"] = _describe(record)
+    return out
+
+
 def save_mp4(
     path: str | os.PathLike,
     frames: np.ndarray | Iterable[np.ndarray],
@@ -133,12 +144,7 @@ def save_mp4(
     if first is None:
         raise ReelganError("cannot write a video with 0 frames; pass at least one frame")
     with atomic_path(path, ".mp4") as tmp:
-        # use_metadata_tags keeps custom keys like "reelgan"; faststart puts the index first for players.
-        movflags = {"movflags": "+faststart+use_metadata_tags"}
-        with av.open(tmp, "w", format="mp4", container_options=movflags) as out:
-            out.metadata["reelgan"] = record_json(record)
-            out.metadata["comment"] = _describe(record)
-            out.metadata["description"] = _describe(record)
+        with open_tagged_mp4(tmp, record) as out:
             _encode_all(out, first, stream, int(fps), int(crf))
 
 

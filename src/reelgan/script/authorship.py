@@ -13,13 +13,13 @@ from __future__ import annotations
 import datetime
 import difflib
 import json
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from reelgan.errors import ReelganError
 from reelgan.provenance import COMPOSITE_WITH_TRAINED_ALGORITHMIC_MEDIA, make_record
 
-from .draft import MODEL, PERSON, Draft, SamplingConfig, sampling_record
+from .draft import MODEL, PERSON, Draft, SamplingConfig
 from .fountain import Screenplay, TitlePage, decode_text, word_count, written_lines
 from .model import LanguageModel
 
@@ -65,7 +65,7 @@ def build_script(draft: Draft, lm: LanguageModel, sampling: SamplingConfig, prom
     record = make_record(
         generator_hash=lm.sha256, seed=draft.seed, source_type=COMPOSITE_WITH_TRAINED_ALGORITHMIC_MEDIA,
         format=RECORD_FORMAT, kind="screenplay", file=script.name, model={"name": lm.display_name, "sha256": lm.sha256},
-        sampling={**sampling_record(sampling), "seed": draft.seed}, prompt=prompt, new_tokens=draft.new_tokens,
+        sampling={**asdict(sampling), "seed": draft.seed}, prompt=prompt, new_tokens=draft.new_tokens,
         lines=lines,
     )
     text = "\n".join(t for t, _ in written_lines(screenplay)) + "\n"

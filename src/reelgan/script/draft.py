@@ -14,7 +14,7 @@ Draft i of seed s is sampled with seed s + i, so `--seed s+i --n 1` reproduces i
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import torch
 
@@ -224,8 +224,3 @@ def sample_text(lm: LanguageModel, context: str, sampling: SamplingConfig, seed:
     if not finished and "\n" in text:
         text = text[: text.rindex("\n")]  # drop the line the token limit cut off
     return text, len(output)
-
-
-def sampling_record(sampling: SamplingConfig) -> dict:
-    """The sampling settings as plain JSON data (for authorship records)."""
-    return asdict(sampling)
