@@ -9,7 +9,9 @@ and every checkpoint store, and `RunConfig.from_dict()` reads it back.
 from __future__ import annotations
 
 import dataclasses
+import math
 import sys
+import typing
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -35,6 +37,38 @@ PRECISIONS = ("fp32", "bf16")
 METRIC_NAMES = ("fid", "kid", "pr", "dc", "fvd")  # the registry in reelgan.metrics holds exactly these
 IMAGE_METRIC_NAMES = ("fid", "kid", "pr", "dc")  # fvd is for clip features
 BEST_METRICS = ("fid", "kid")  # lower is better; best.pt keeps the checkpoint with the lowest value
+
+
+_TYPE_WORDS = {bool: "true or false", int: "a whole number", float: "a number", str: "text (a quoted string)"}
+
+
+def _describe(value: Any) -> str:
+    """A value as the user wrote it, with its TOML-ish type: `5 (a whole number)`."""
+    kinds = {bool: "true/false", int: "a whole number", float: "a number", str: "text", list: "a list",
+             dict: "a table"}
+    return f"{value!r} ({kinds.get(type(value), type(value).__name__)})"
+
+
+def check_field_types(config: Any, section: str) -> None:
+    """Check every field of a config dataclass against its annotation (bool, int, float or str).
+
+    The one type check for TOML files, flags and stored configs alike: a wrong type raises a ReelganError
+    naming `section.field`, the expected type and the value given. Whole numbers are accepted where a
+    number belongs (and stored as floats); numbers must be finite.
+    """
+    hints = typing.get_type_hints(type(config))
+    for item in fields(config):
+        expected, value = hints[item.name], getattr(config, item.name)
+        name = f"{section}.{item.name}"
+        if expected is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+            setattr(config, item.name, value)
+        if expected not in _TYPE_WORDS:  # pragma: no cover - every config field is one of the four
+            continue
+        if type(value) is not expected:
+            raise ReelganError(f"{name} must be {_TYPE_WORDS[expected]}; got {_describe(value)}")
+        if expected is float and not math.isfinite(value):
+            raise ReelganError(f"{name} must be a finite number; got {value!r}")
 
 
 def _check_choice(name: str, value: Any, allowed: tuple) -> None:
@@ -73,6 +107,7 @@ class DataConfig:
     stride: int = 1             # video: take every stride-th frame of the footage
 
     def __post_init__(self) -> None:
+        check_field_types(self, "data")
         if not isinstance(self.source, str) or not self.source:
             raise ReelganError("data.source must be a path or a built-in dataset name; got nothing")
         if self.resolution not in RESOLUTIONS:
@@ -131,6 +166,7 @@ class NetConfig:
     motion_dim: int = 32       # video: the per-frame motion noise and the motion GRU's size
 
     def __post_init__(self) -> None:
+        check_field_types(self, "net")
         _check_choice("net", self.arch, ARCHITECTURES)
         _check_int("net.latent_dim", self.latent_dim, minimum=1)
         _check_int("net.g_width", self.g_width, minimum=1)
@@ -151,6 +187,7 @@ class LossConfig:
     augment: str = "auto"      # DiffAugment: translation,cutout,color list, "" = off, auto = on under 5k images
 
     def __post_init__(self) -> None:
+        check_field_types(self, "loss")
         _check_choice("loss", self.kind, LOSSES)
         _check_positive("loss.gp_weight", self.gp_weight, allow_zero=True)
         _check_positive("loss.drift", self.drift, allow_zero=True)
@@ -202,6 +239,7 @@ class TrainConfig:
     out: str = "runs"           # folder that holds the numbered run folders
 
     def __post_init__(self) -> None:
+        check_field_types(self, "train")
         _check_int("steps", self.steps, minimum=1)
         _check_int("batch", self.batch, minimum=1)
         _check_int("train.g_batch", self.g_batch, minimum=0)
@@ -299,16 +337,21 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
 
 
 def _known_sections(data: dict[str, Any]) -> None:
+    """Every top-level key names a section, and every section is a table."""
+    if not isinstance(data, dict):
+        raise ReelganError(f"a config must be a table of sections ({', '.join(SECTIONS)}); got {_describe(data)}")
     unknown = set(data) - set(SECTIONS)
     if unknown:
         raise ReelganError(
             f"unknown config section(s) {', '.join(sorted(unknown))}; use {', '.join(SECTIONS)}"
         )
+    for name, values in data.items():
+        if not isinstance(values, dict):
+            raise ReelganError(f"config section [{name}] must be a table of key = value pairs; got "
+                               f"{_describe(values)} (write [{name}] on its own line, then key = value lines)")
 
 
 def _section(name: str, kind: type, values: Any) -> Any:
-    if not isinstance(values, dict):
-        raise ReelganError(f"config section [{name}] must be a table of key = value pairs")
     allowed = {f.name for f in fields(kind)}
     unknown = set(values) - allowed
     if unknown:

@@ -27,7 +27,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("--max-images", type=int, default=20000, help="training images to compare with (default "
                    "20000; for logograms, the first of the training set)")
     p.add_argument("--out", default="audit", help="output folder (default audit/)")
-    p.add_argument("--overwrite", action="store_true", help="replace an existing report")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing report.json and closest.png")
     p.set_defaults(run=run_audit_command)
 
 
@@ -37,9 +37,10 @@ def run_audit_command(args: argparse.Namespace) -> int:
     from ..generator import load_generator
     from ..metrics.audit import run_audit
 
-    out = Path(args.out)
-    if (out / "report.json").exists() and not args.overwrite:
-        raise ReelganError(f"{out / 'report.json'} already exists; choose another --out or add --overwrite")
+    from ..paths import output_files, output_folder
+
+    out = output_folder(args.out)
+    output_files([out / "report.json", out / "closest.png"], args.overwrite)
     if args.n < 1 or args.max_images < 20:
         raise ReelganError(f"--n must be at least 1 and --max-images at least 20; got {args.n}, {args.max_images}")
     if not 0 < args.quantile < 1:

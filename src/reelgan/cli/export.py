@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
-
 from ..generator import export_generator, load_generator
+from ..paths import output_folder
 from .common import add_command, add_source_argument, fresh_output, source_path
 
 EXAMPLES = """\
@@ -27,8 +26,8 @@ def add_parser(subparsers) -> None:
 
 def run_export(args: argparse.Namespace) -> int:
     """Load the (EMA) generator and write NAME.safetensors + NAME.json."""
+    out = output_folder(args.out)
     G = load_generator(source_path(args), device="cpu")
-    out = Path(args.out)
     for suffix in (".safetensors", ".json"):
         fresh_output(out / f"{args.name}{suffix}", args.overwrite)
     path = export_generator(G.net, G.spec, out, stem=args.name)

@@ -9,6 +9,7 @@ import numpy as np
 
 from ..errors import ReelganError
 from ..generator import load_generator
+from ..paths import output_folder
 from ..media import make_grid, save_png, to_uint8, upscale
 from ..provenance import make_record
 from .common import add_command, add_source_argument, fresh_output, source_path
@@ -30,8 +31,8 @@ def add_parser(subparsers) -> None:
     p.add_argument("--class", dest="class_name", help="class name (or number) for a conditional generator")
     p.add_argument("--grid", action="store_true", help="one grid image instead of one file per image")
     p.add_argument("--size", type=int, help="upscale each image (or the grid) so its long side is this many px")
-    p.add_argument("--out", help="folder for images (default generated/) or .png file with --grid "
-                   "(default grid.png)")
+    p.add_argument("--out", help="a folder for one file per image or clip (default generated/); with --grid "
+                   "one file (default grid.png, or grid.mp4 for clips)")
     p.add_argument("--fps", type=int, default=8, help="clip generators: frames per second (default 8)")
     p.add_argument("--gif", action="store_true", help="clip generators: GIF instead of MP4")
     p.add_argument("--overwrite", action="store_true", help="replace existing output files")
@@ -54,7 +55,7 @@ def run_generate(args: argparse.Namespace) -> int:
                  make_record(seed=args.seed, n=args.n, **common))
         print(f"wrote {path}")
         return 0
-    folder = Path(args.out or "generated")
+    folder = output_folder(args.out or "generated")
     pixels = to_uint8(images)  # (N, H, W, C)
     paths = [fresh_output(folder / f"seed{args.seed + i:06d}.png", args.overwrite) for i in range(args.n)]
     for i, (path, image) in enumerate(zip(paths, pixels)):
@@ -83,7 +84,7 @@ def write_clips(args: argparse.Namespace, clips, common: dict) -> int:
         write(path, grid, make_record(seed=args.seed, n=args.n, **common))
         print(f"wrote {path}")
         return 0
-    folder = Path(args.out or "generated")
+    folder = output_folder(args.out or "generated")
     paths = [fresh_output(folder / f"seed{args.seed + i:06d}{suffix}", args.overwrite) for i in range(args.n)]
     for i, path in enumerate(paths):
         write(path, to_uint8(frames[i]), make_record(seed=args.seed + i, **common))

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ReelganError
+from ..paths import output_folder, short_name
 from .common import fresh_output, parse_int_list, subcommand_adder
 
 EXAMPLES = """\
@@ -74,7 +75,8 @@ def add_parser(subparsers) -> None:
                    "glyph image / folder of images")
     v.add_argument("--seeds", default="0-15", help="seeds to sample (default 0-15; not for images)")
     v.add_argument("--size", type=int, default=1024, help="PNG size and SVG canvas, 8-1024 px (default 1024)")
-    v.add_argument("--out", default="vectors", help="output folder (default vectors/)")
+    v.add_argument("--out", default="vectors", help="output folder (default vectors/); a name ending in .svg "
+                   "is one file (its .png beside it), for one glyph only")
     v.add_argument("--overwrite", action="store_true", help="replace existing files")
     v.set_defaults(run=run_vectorize)
 
@@ -112,7 +114,7 @@ def run_write(args: argparse.Namespace) -> int:
     check_size(args.size)
     style = _style(args)
     glyph = phrase_glyph(args.phrase, style)  # checks the phrase before anything is written
-    out = Path(args.out or f"{'-'.join(glyph.words)[:80]}.png")
+    out = Path(args.out or short_name(f"{'-'.join(glyph.words)}.png"))
     if out.suffix.lower() not in (".png", ".svg"):
         raise ReelganError(f"--out must end in .png or .svg; got {out.name}")
     fresh_output(out, args.overwrite)
@@ -217,12 +219,13 @@ def run_sheet(args: argparse.Namespace) -> int:
     from ..glyphs.sheet import contact_sheet, save_sheet
 
     out = Path(args.out)
+    if args.cell < 16 or args.columns < 1:
+        raise ReelganError(f"--cell must be at least 16 px and --columns at least 1; got {args.cell} and "
+                           f"{args.columns}")
     if out.suffix.lower() != ".png":
         raise ReelganError(f"--out must end in .png (the .pdf is written beside it); got {out.name}")
     fresh_output(out, args.overwrite)
     fresh_output(out.with_suffix(".pdf"), args.overwrite)
-    if args.cell < 16 or args.columns < 1:
-        raise ReelganError("--cell must be at least 16 px and --columns at least 1")
     glyphs, captions, record = _sheet_glyphs(args)
     sheet = contact_sheet(glyphs, captions, columns=args.columns, cell=args.cell)
     png, pdf = save_sheet(sheet, out, record)
@@ -237,13 +240,21 @@ def run_vectorize(args: argparse.Namespace) -> int:
 
     check_size(args.size)
     items = _vector_sources(args)
-    folder = Path(args.out)
-    targets = [(fresh_output(folder / f"{name}.svg", args.overwrite), fresh_output(folder / f"{name}.png",
-                args.overwrite)) for name, _, _ in items]
+    out = Path(args.out)
+    if out.suffix.lower() == ".svg":  # one named file (its PNG beside it), or a refusal for many glyphs
+        if len(items) != 1:
+            raise ReelganError(f"--out {out} names one SVG file but {len(items)} glyphs would be traced; give "
+                               "a folder as --out, or one seed or image")
+        stems = [out.with_suffix("")]
+    else:
+        stems = [output_folder(out) / name for name, _, _ in items]
+    targets = [(fresh_output(stem.with_name(stem.name + ".svg"), args.overwrite),
+                fresh_output(stem.with_name(stem.name + ".png"), args.overwrite)) for stem in stems]
     for (svg, png), (_, gray, record) in zip(targets, items):
         write_svg(gray, svg, size=args.size, record=record)
         transparent_png(gray, png, size=args.size, record=record)
-    print(f"wrote {len(items)} SVG + transparent PNG pairs to {folder}/")
+    where = targets[0][0] if out.suffix.lower() == ".svg" else f"{out}/"
+    print(f"wrote {len(items)} SVG + transparent PNG pair(s) to {where}")
     return 0
 
 

@@ -7,7 +7,9 @@ and shows its traceback.
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
+import signal
 import sys
 
 from .. import __version__
@@ -47,11 +49,50 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
+    try:  # clean-up (finally blocks) runs on SIGTERM too
+        previous = signal.signal(signal.SIGTERM, _terminate)
+    except ValueError:  # not the main thread: the caller keeps its handler
+        previous = None
     try:
         return int(args.run(args) or 0)
     except ReelganError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {one_line(str(exc))}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("error: interrupted; outputs already finished are kept and half-written ones were removed",
+              file=sys.stderr)
+        return 130
+    except OSError as exc:  # the machine's trouble, not reelgan's: a full disk, a permission, a vanished file
+        print(f"error: {os_error_message(exc)}", file=sys.stderr)
+        return 2
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _terminate(signum: int, frame: object) -> None:
+    """SIGTERM ends a command as Ctrl-C does, so its clean-up runs (training installs its own handler)."""
+    raise KeyboardInterrupt
+
+
+def one_line(message: str) -> str:
+    """A message on one line (a wrapped path or an exception's text must not split the error)."""
+    return " ".join(message.split())
+
+
+def os_error_message(exc: OSError) -> str:
+    """One line naming what failed, on which file, and the fix."""
+    where = f" {exc.filename}" if exc.filename else ""
+    reason = exc.strerror or type(exc).__name__
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        fix = "free some space (a stopped training run continues with --resume from its last checkpoint)"
+    elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        fix = "check the file's permissions, or choose another path"
+    elif exc.errno in (errno.ENAMETOOLONG,):
+        fix = "choose a shorter name"
+    else:
+        fix = "check the path and try again"
+    return one_line(f"{reason}:{where}; {fix}")
 
 
 if __name__ == "__main__":  # pragma: no cover

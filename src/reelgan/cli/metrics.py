@@ -11,6 +11,7 @@ from ..config import DataConfig
 from ..data import build_dataset
 from ..metrics.domain import feature_stats, save_extractor, train_domain_net
 from ..metrics import METRICS
+from ..paths import make_parent
 from .common import add_command, add_source_argument, fresh_output, source_path
 
 SUBCOMMANDS = ("train-extractor", "compute", "fetch-weights")
@@ -86,6 +87,7 @@ def run_train_extractor(args: argparse.Namespace) -> int:
     if out.suffix != ".safetensors":
         raise ReelganError(f"--out must end in .safetensors; got {out.name}")
     fresh_output(out, args.overwrite)
+    fresh_output(out.with_suffix(".json"), args.overwrite)  # the extractor's description beside it
     config = DataConfig(source=args.data, resolution=args.resolution, channels=args.channels,
                         max_images=args.max_images, size=args.max_images)
     dataset = build_dataset(config)
@@ -129,7 +131,7 @@ def run_compute(args: argparse.Namespace) -> int:
     for key, value in results.items():
         print(f"{key:<{width}}  {value:.4f}")
     if json_path is not None:
-        json_path.write_text(json.dumps({"source": str(source), "data": args.data,
+        make_parent(json_path).write_text(json.dumps({"source": str(source), "data": args.data,
                                          "generator_hash": G.hash, "results": results}, indent=2) + "\n")
     return 0
 

@@ -22,7 +22,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("run_dir", metavar="RUN", help="a run folder, or 'latest'")
     p.add_argument("--runs", default="runs", help="where 'latest' looks for run folders (default: runs)")
     p.add_argument("--out", help="PNG path (default RUN/curves.png)")
-    p.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing curves PNG")
     p.set_defaults(run=run_plot)
 
 
@@ -33,6 +33,6 @@ def run_plot(args: argparse.Namespace) -> int:
     run_dir = latest_run(args.runs) if args.run_dir == "latest" else Path(args.run_dir)
     if not run_dir.is_dir():
         raise ReelganError(f"run folder {run_dir} not found; give a folder such as runs/00001-... or 'latest'")
-    out = fresh_output(Path(args.out), args.overwrite) if args.out else None  # RUN/curves.png is refreshed
+    out = fresh_output(Path(args.out) if args.out else run_dir / "curves.png", args.overwrite)
     print(f"wrote {plot_run(run_dir, out)}")
     return 0

@@ -145,9 +145,9 @@ def flag_overrides(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
 
 def resumed_config(run_dir: Path, overrides: dict[str, dict[str, Any]]) -> RunConfig:
     """The stored config of `run_dir`, with only the fields a resumed run may change replaced."""
-    from ..train.checkpoint import load_checkpoint
+    from ..train.rundir import stored_config
 
-    stored = load_checkpoint(run_dir / "checkpoints" / "latest.pt")["config"]
+    stored = RunConfig.from_dict(stored_config(run_dir)).to_dict()  # a damaged record fails here, in one line
     new_steps = overrides.get("train", {}).get("steps", stored["train"]["steps"])
     if stored["train"]["lr_decay"] and new_steps != stored["train"]["steps"]:
         raise ReelganError(

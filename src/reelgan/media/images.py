@@ -17,6 +17,7 @@ from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 
 from reelgan.errors import ReelganError
+from reelgan.paths import temp_prefix
 from reelgan.provenance import check_record, record_json, xmp_packet
 
 _MODES = {1: "L", 3: "RGB", 4: "RGBA"}
@@ -31,10 +32,9 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[
     """
     final = os.path.abspath(os.fspath(path))
     folder, name = os.path.split(final)
-    if not os.path.isdir(folder):
-        raise ReelganError(f"folder {folder} does not exist; create it first")
+    os.makedirs(folder, exist_ok=True)  # the path was checked (reelgan.paths) before any work began
     suffix = os.path.splitext(name)[1] if suffix is None else suffix
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=f".tmp{suffix}")
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=temp_prefix(name), suffix=f".tmp{suffix}")
     os.close(fd)
     try:
         yield tmp

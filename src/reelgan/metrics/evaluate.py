@@ -7,6 +7,7 @@ A result's name spells out its protocol: metric, sample count, extractor and res
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from .domain import DomainExtractor, bundled_extractor_path, load_extractor
 from .inception import InceptionExtractor, load_inception
 
 Extractor = DomainExtractor | InceptionExtractor
+log = logging.getLogger("reelgan")
 
 
 def cache_dir() -> Path:
@@ -81,7 +83,13 @@ def reference_features(images: torch.Tensor, extractor: Extractor) -> np.ndarray
     key = hashlib.sha256(pixels.tobytes() + str(pixels.shape).encode() + stats.encode())
     path = cache_dir() / f"{key.hexdigest()[:32]}.npy"
     if path.is_file():
-        return np.load(path)
+        try:
+            cached = np.load(path, allow_pickle=False)
+            if cached.ndim == 2 and len(cached) == len(images) and np.isfinite(cached).all():
+                return cached
+        except (ValueError, OSError, EOFError):
+            pass  # a cut-off or foreign cache file: compute the features again and replace it
+        log.warning("feature cache %s is damaged; computing the features again", path)
     features = extractor.features(images)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp.npy")

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from ..errors import ReelganError
 from ..media import atomic_path
+from ..paths import read_jsonl
 
 LOSS_KEYS = ("loss_D", "loss_G", "gp", "r1")
 
 
-def read_jsonl(path: Path) -> list[dict]:
-    """Rows of a JSON-lines file ([] when it does not exist)."""
-    if not path.is_file():
-        return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _rows_with_steps(path: Path) -> list[dict]:
+    """The whole rows of a run's JSON-lines log that carry a numeric step (damaged lines are skipped)."""
+    return [row for row in read_jsonl(path) if _is_number(row.get("step"))]
 
 
 def plot_run(run_dir: str | Path, out: str | Path | None = None) -> Path:
@@ -31,23 +33,25 @@ def plot_run(run_dir: str | Path, out: str | Path | None = None) -> Path:
     import matplotlib.pyplot as plt
 
     run_dir = Path(run_dir)
-    stats, metrics = read_jsonl(run_dir / "stats.jsonl"), read_jsonl(run_dir / "metrics.jsonl")
+    stats, metrics = (_rows_with_steps(run_dir / name) for name in ("stats.jsonl", "metrics.jsonl"))
     if not stats:
-        raise ReelganError(f"{run_dir} has no stats.jsonl rows yet; train it for at least --log-every steps")
+        raise ReelganError(f"{run_dir} has no readable stats.jsonl rows yet; train it for at least --log-every "
+                           "steps (or it is not a reelgan run folder)")
     # One panel per metric; spreads such as kid_std stay in metrics.jsonl.
-    metric_keys = sorted({key for row in metrics for key in row if key != "step" and "_std" not in key})
+    metric_keys = sorted({key for row in metrics for key in row
+                          if key != "step" and "_std" not in key and _is_number(row[key])})
     panels = 1 + len(metric_keys)
     figure, axes = plt.subplots(panels, 1, figsize=(8, 2.6 * panels), sharex=True, squeeze=False)
     loss_axis = axes[0][0]
     for key in LOSS_KEYS:
-        points = [(row["step"], row[key]) for row in stats if key in row]
+        points = [(row["step"], row[key]) for row in stats if _is_number(row.get(key))]
         if points:
             loss_axis.plot(*zip(*points), label=key)
     loss_axis.set_ylabel("loss")
     loss_axis.legend(loc="best")
     loss_axis.set_title(run_dir.name)
     for axis, key in zip((row[0] for row in axes[1:]), metric_keys):
-        points = [(row["step"], row[key]) for row in metrics if key in row]
+        points = [(row["step"], row[key]) for row in metrics if _is_number(row.get(key))]
         axis.plot(*zip(*points), marker="o")
         axis.set_ylabel(key, fontsize=8)
     axes[-1][0].set_xlabel("generator step")

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from ..errors import ReelganError
+from ..paths import temp_name
 
 CHECKPOINT_FORMAT = "reelgan-checkpoint-1"
 
@@ -53,7 +54,7 @@ def save_checkpoint(state: dict[str, Any], path: str | Path) -> None:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp = path.with_name(temp_name(path.name))
     try:
         with tmp.open("wb") as handle:
             torch.save({"format": CHECKPOINT_FORMAT, **state}, handle)

@@ -12,6 +12,7 @@ import dataclasses
 import json
 import logging
 import random
+import shutil
 import signal
 import time
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from ..generator import Generator, export_generator, generator_spec, weights_has
 from ..losses import GANLoss
 from ..media import make_grid, save_png
 from ..nets import build_critic, build_generator
+from ..paths import remove_stale_temps
 from ..provenance import make_record
 from .checkpoint import capture_rng_state, load_checkpoint, restore_rng_state, save_checkpoint
 from .ema import ema_decay_at, update_ema
@@ -407,19 +409,34 @@ def add_stats(sums: dict[str, tuple[torch.Tensor, int]], stats: dict[str, torch.
 def train(config: RunConfig, resume: str | Path | None = None, show_progress: bool = True) -> TrainResult:
     """Train a GAN as `config` says, in a new numbered run folder, or continue the run folder `resume`.
 
+    One process at a time trains a run folder (`RunLock`). A new run whose first checkpoint was never
+    written (bad data found late, a NaN, a second Ctrl-C) leaves no folder behind; one killed before its
+    first checkpoint resumes from step 0.
+
     >>> from reelgan.config import build_config
     >>> result = reelgan.train(build_config(overrides={"train": {"steps": 100}}))  # doctest: +SKIP
     """
-    from .rundir import create_run_dir
+    from .rundir import RunLock, create_run_dir
 
     if resume is not None:
         run_dir = Path(resume)
-        state = load_checkpoint(run_dir / "checkpoints" / "latest.pt")
-        trainer = Trainer(config, run_dir, resume=state)
-        write_json(run_dir / "config.json", config.to_dict())  # a resume may change steps or reporting
-    else:
-        trainer = Trainer(config, None)  # fails on bad data before any folder is made
-        trainer.run_dir = create_run_dir(config.train.out, config.run_name())
-        write_json(trainer.run_dir / "config.json", config.to_dict())
-    log.info("run folder: %s (step %d of %d)", trainer.run_dir, trainer.step_count, config.train.steps)
-    return trainer.run(show_progress=show_progress)
+        with RunLock(run_dir):
+            for folder in (run_dir, run_dir / "checkpoints", run_dir / "samples"):
+                remove_stale_temps(folder)  # left by a process killed mid-write
+            checkpoint = run_dir / "checkpoints" / "latest.pt"
+            state = load_checkpoint(checkpoint) if checkpoint.is_file() else None  # None: from step 0
+            trainer = Trainer(config, run_dir, resume=state)
+            write_json(run_dir / "config.json", config.to_dict())  # a resume may change steps or reporting
+            log.info("run folder: %s (step %d of %d)", run_dir, trainer.step_count, config.train.steps)
+            return trainer.run(show_progress=show_progress)
+    trainer = Trainer(config, None)  # fails on bad data before any folder is made
+    trainer.run_dir = create_run_dir(config.train.out, config.run_name())
+    with RunLock(trainer.run_dir):
+        try:
+            write_json(trainer.run_dir / "config.json", config.to_dict())
+            log.info("run folder: %s (step 0 of %d)", trainer.run_dir, config.train.steps)
+            return trainer.run(show_progress=show_progress)
+        except BaseException:
+            if not (trainer.run_dir / "checkpoints" / "latest.pt").is_file():
+                shutil.rmtree(trainer.run_dir, ignore_errors=True)  # nothing to resume: leave nothing behind
+            raise

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
 from ..errors import ReelganError
+from ..paths import read_jsonl, temp_name
 
 RUN_PATTERN = re.compile(r"^(\d{5})-")
 
@@ -57,24 +59,124 @@ def resolve_run_dir(target: str | Path, root: str | Path = "runs") -> Path:
     path = Path(target)
     if not path.is_dir():
         raise ReelganError(f"run folder {path} not found; give a folder such as runs/00001-... or 'latest'")
-    if not (path / "checkpoints" / "latest.pt").is_file():
-        raise ReelganError(f"{path} has no checkpoints/latest.pt; it is not a reelgan run or it never saved")
+    if not (path / "checkpoints" / "latest.pt").is_file() and not (path / "config.json").is_file():
+        raise ReelganError(f"{path} has neither checkpoints/latest.pt nor config.json, so it is not a reelgan run "
+                           "folder; give the folder `reelgan train` printed")
     return path
+
+
+def stored_config(run_dir: Path) -> dict:
+    """The config a run folder was trained with: its checkpoint's, or (before the first checkpoint) config.json.
+
+    A run killed before its first checkpoint has only config.json; it resumes from step 0.
+    """
+    from .checkpoint import load_checkpoint
+
+    checkpoint = run_dir / "checkpoints" / "latest.pt"
+    if checkpoint.is_file():
+        return load_checkpoint(checkpoint)["config"]
+    try:
+        data = json.loads((run_dir / "config.json").read_text())
+    except (OSError, ValueError) as exc:
+        raise ReelganError(f"{run_dir / 'config.json'} cannot be read ({exc}); start a new run") from None
+    if not isinstance(data, dict):
+        raise ReelganError(f"{run_dir / 'config.json'} is not a reelgan config; start a new run")
+    return data
 
 
 def write_json(path: Path, data: dict) -> None:
     """Write JSON through a temp file renamed into place."""
-    tmp = path.with_name(path.name + ".tmp")
+    tmp = path.with_name(temp_name(path.name))
     tmp.write_text(json.dumps(data, indent=2) + "\n")
     tmp.replace(path)
 
 
 def truncate_jsonl(path: Path, last_step: int) -> None:
-    """Drop lines logged after `last_step` (from a run that died after its last checkpoint)."""
+    """Keep only whole lines logged up to `last_step` (a run that died after its last checkpoint wrote more)."""
     if not path.is_file():
         return
-    kept = [line for line in path.read_text().splitlines()
-            if line.strip() and json.loads(line).get("step", 0) <= last_step]
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text("".join(line + "\n" for line in kept))
+    kept = [row for row in read_jsonl(path) if isinstance(row.get("step", 0), (int, float))
+            and row.get("step", 0) <= last_step]
+    tmp = path.with_name(temp_name(path.name))
+    tmp.write_text("".join(json.dumps(row) + "\n" for row in kept))
     tmp.replace(path)
+
+
+LOCK_FILE = ".lock"  # in a run folder while a process trains it; holds that process's id
+
+
+class RunLock:
+    """One writer per run folder: an exclusive lock on `RUN/.lock`, released when the process exits.
+
+    Taken with `fcntl.flock` where it exists (the kernel drops it when its process dies, so a lock left by a
+    killed run is never in the way); elsewhere with `O_EXCL`, and a lock file whose process has died is
+    taken over. A second process is refused with a message naming the process that holds the run.
+    """
+
+    def __init__(self, run_dir: Path) -> None:
+        self.path = Path(run_dir) / LOCK_FILE
+        self._fd: int | None = None
+        self._flock = False
+
+    def __enter__(self) -> "RunLock":
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.release()
+
+    def _refuse(self) -> ReelganError:
+        try:
+            holder = self.path.read_text().strip() or "another process"
+        except OSError:
+            holder = "another process"
+        return ReelganError(f"{self.path.parent} is being trained by process {holder}; wait for it to finish or "
+                            f"stop it (kill {holder}) before resuming")
+
+    def acquire(self) -> None:
+        """Take the lock, or raise ReelganError if a live process holds it."""
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - Windows
+            self._acquire_exclusive_create()
+            return
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            raise self._refuse() from None
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        self._fd, self._flock = fd, True
+
+    def _acquire_exclusive_create(self) -> None:  # pragma: no cover - Windows
+        from ..paths import pid_alive
+
+        for _ in range(2):
+            try:
+                fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            except FileExistsError:
+                text = self.path.read_text().strip()
+                if text.isdigit() and pid_alive(int(text)):
+                    raise self._refuse() from None
+                self.path.unlink(missing_ok=True)  # a stale lock: its process has died
+                continue
+            os.write(fd, str(os.getpid()).encode())
+            self._fd, self._flock = fd, False
+            return
+        raise self._refuse()
+
+    def release(self) -> None:
+        """Give the lock up. A flock'd file stays (emptied): removing it would let two later writers lock
+        two different files; an O_EXCL lock file is removed."""
+        if self._fd is None:
+            return
+        try:
+            if self._flock:
+                os.ftruncate(self._fd, 0)
+            else:  # pragma: no cover - Windows
+                self.path.unlink(missing_ok=True)
+        finally:
+            os.close(self._fd)
+            self._fd = None
