@@ -63,7 +63,7 @@ def test_corrupt_files_are_skipped_and_counted(tmp_path, caplog):
     (tmp_path / "empty.jpg").write_bytes(b"")
     dataset = ImageDataset(tmp_path, resolution=16, channels=3)
     assert len(dataset) == 3 and dataset.skipped == 2
-    assert "skipped 2 unreadable" in caplog.text
+    assert "skipped 2 image file(s)" in caplog.text and "2 not a readable image" in caplog.text
 
 
 @pytest.mark.parametrize("make, message", [
@@ -79,7 +79,7 @@ def test_unusable_paths_are_one_line_errors(tmp_path, make, message):
 
 def test_all_corrupt_is_an_error(tmp_path):
     (tmp_path / "a.png").write_bytes(b"nope")
-    with pytest.raises(ReelganError, match="could be read"):
+    with pytest.raises(ReelganError, match="could be used: 1 not a readable image"):
         ImageDataset(tmp_path, resolution=16, channels=1)
 
 

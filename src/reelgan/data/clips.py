@@ -263,7 +263,7 @@ class ClipDataset(torch.utils.data.Dataset):
         except (*VIDEO_ERRORS, *DECODE_ERRORS) as exc:
             raise ReelganError(
                 f"frames {wanted[0]}..{wanted[-1]} of {source.path} cannot be decoded ({exc}); remove or "
-                "re-encode that video, then resume"
+                "re-encode that video and train again (a run that saved a checkpoint continues with --resume)"
             ) from None
         return np.stack(images, axis=1)  # T x (C, R, R) -> (C, T, R, R)
 

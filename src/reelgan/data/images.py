@@ -30,6 +30,11 @@ ARRAY_SUFFIXES = (".npy", ".npz")
 # What Pillow and zipfile raise for a damaged or non-image file.
 DECODE_ERRORS = (UnidentifiedImageError, OSError, ValueError, SyntaxError, zipfile.BadZipFile, EOFError,
                  Image.DecompressionBombError)  # the last: an image over Pillow's size limit (~179 Mpx)
+# Pillow refuses to decode images over 2 * Image.MAX_IMAGE_PIXELS (a decompression-bomb guard); this
+# environment variable sets Image.MAX_IMAGE_PIXELS for people whose stills really are that large.
+PIXEL_LIMIT_VARIABLE = "REELGAN_MAX_IMAGE_PIXELS"
+if os.environ.get(PIXEL_LIMIT_VARIABLE, "").isdigit():
+    Image.MAX_IMAGE_PIXELS = int(os.environ[PIXEL_LIMIT_VARIABLE])
 # Above this many decoded bytes the images are decoded on access instead of held in memory.
 MAX_CACHE_BYTES = 4 * 1024**3
 
@@ -125,6 +130,8 @@ def label_names(names: list[str], strip_common_root: bool = False, depth: int = 
 
 
 def _folder_sources(root: Path) -> list[ImageSource]:
+    if not os.access(root, os.R_OK | os.X_OK):
+        raise ReelganError(f"folder {root} cannot be read (permission denied); check its permissions")
     files = sorted(p for p in root.rglob("*") if p.is_file() and not p.name.startswith("."))
     if not files:
         raise ReelganError(f"folder {root} is empty; put training images in it (PNG, JPEG, WebP, BMP, GIF)")
@@ -214,6 +221,9 @@ def _array_sources(path: Path, cond: bool) -> tuple[list[ImageSource], list[str]
 
 def _array_to_hwc_uint8(array: np.ndarray, path: Path) -> np.ndarray:
     """(N, H, W), (N, H, W, C) or (N, C, H, W), uint8 or float, -> (N, H, W[, C]) uint8."""
+    if array.dtype.kind not in "biuf":
+        raise ReelganError(f"{path} holds {array.dtype} values, not pixels; save the images as uint8 (0-255) or "
+                           "float (0-1 or -1..1) numbers")
     if array.ndim == 3:
         pass
     elif array.ndim == 4 and array.shape[1] in (1, 3, 4) and array.shape[3] not in (1, 3, 4):
@@ -224,10 +234,15 @@ def _array_to_hwc_uint8(array: np.ndarray, path: Path) -> np.ndarray:
         )
     if array.ndim == 4 and array.shape[3] == 1:
         array = array[..., 0]
-    if len(array) == 0:
-        raise ReelganError(f"{path} holds no images (its first dimension is 0)")
+    if array.size == 0:
+        raise ReelganError(f"{path} holds no pixels (its shape is {array.shape}); save at least one image of at "
+                           "least 1x1 pixels")
     if array.dtype != np.uint8:
         array = array.astype(np.float64)
+        if not np.isfinite(array).all():
+            bad = int((~np.isfinite(array)).reshape(len(array), -1).any(axis=1).sum())
+            raise ReelganError(f"{path} has NaN or infinite pixels in {bad} of its {len(array)} images; replace "
+                               "them (e.g. numpy.nan_to_num) or drop those images")
         low, high = float(array.min()), float(array.max())
         if low >= -1.0 and high <= 1.0:
             array = (array + 1.0) * 127.5 if low < 0 else array * 255.0  # [-1, 1] or [0, 1]
@@ -270,16 +285,14 @@ class ImageDataset(torch.utils.data.Dataset):
         self.cached = bytes_needed <= MAX_CACHE_BYTES
         self.sources, self.labels, self.images, self.skipped = self._scan(sources, labels)
         if not self.sources:
-            raise ReelganError(
-                f"none of the {self.skipped} image files in {self.path} could be read; check that they are "
-                "valid images"
-            )
+            raise ReelganError(f"none of the {self.skipped} image files in {self.path} could be used: "
+                               f"{self._skip_summary()}")
         if self.skipped:
-            log.warning("skipped %d unreadable image file(s) in %s", self.skipped, self.path)
+            log.warning("skipped %d image file(s) in %s: %s", self.skipped, self.path, self._skip_summary())
 
     def _scan(self, sources: list[ImageSource], labels: list[int]):
-        """Decode (cached mode) or verify (lazy mode) each file, dropping unreadable ones."""
-        def check(source: ImageSource) -> np.ndarray | bool | None:
+        """Decode (cached mode) or verify (lazy mode) each file, dropping unreadable ones (counted by reason)."""
+        def check(source: ImageSource) -> np.ndarray | bool | str:
             try:
                 if self.cached:
                     return prepare_image(source.read(), self.resolution, self.channels)
@@ -287,15 +300,30 @@ class ImageDataset(torch.utils.data.Dataset):
                 if not isinstance(data, np.ndarray):
                     Image.open(io.BytesIO(data)).verify()
                 return True
+            except Image.DecompressionBombError:
+                return "over the pixel limit"
+            except PermissionError:
+                return "permission denied"
             except DECODE_ERRORS:
-                return None
+                return "not a readable image"
 
         with ThreadPoolExecutor(max_workers=4) as pool:
             results = list(pool.map(check, sources))
-        keep = [i for i, r in enumerate(results) if r is not None]
+        keep = [i for i, r in enumerate(results) if not isinstance(r, str)]
+        self.skip_reasons = Counter(r for r in results if isinstance(r, str))
         images = np.stack([results[i] for i in keep]) if self.cached and keep else None  # (N, C, H, W)
         return ([sources[i] for i in keep], torch.tensor([labels[i] for i in keep], dtype=torch.long),
                 images, len(sources) - len(keep))
+
+    def _skip_summary(self) -> str:
+        """'2 over the pixel limit, 1 not a readable image', with the fix for the pixel limit."""
+        text = ", ".join(f"{count} {reason}" for reason, count in self.skip_reasons.most_common())
+        if "over the pixel limit" in self.skip_reasons:
+            text += (f" (Pillow refuses images over {2 * Image.MAX_IMAGE_PIXELS:,} pixels as a decompression-bomb "
+                     f"guard; scale them down, or raise it with {PIXEL_LIMIT_VARIABLE}=N, which allows 2N pixels)")
+        if "permission denied" in self.skip_reasons:
+            text += " (check the files' permissions)"
+        return text
 
     def _decode(self, source: ImageSource) -> np.ndarray:
         """Decode one file on access (large sets); a file that fails now is named in a clear error."""
@@ -304,7 +332,7 @@ class ImageDataset(torch.utils.data.Dataset):
         except DECODE_ERRORS as exc:
             raise ReelganError(
                 f"image {source.name} in {self.path} passed the header check but cannot be decoded ({exc}); "
-                "remove or re-save it, then resume"
+                "remove or re-save it and train again (a run that saved a checkpoint continues with --resume)"
             ) from None
 
     @property

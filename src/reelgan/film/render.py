@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from reelgan.errors import ReelganError
+from reelgan.paths import output_files, remove_stale_temps, temp_prefix
 from reelgan.script.fountain import read_fountain
 
 from .cast import read_cast
@@ -152,17 +153,11 @@ def film_frames(film: Film, watermark_bits: np.ndarray | None = None) -> Iterato
 
 
 def outputs_for(out: Path, overwrite: bool) -> Outputs:
-    """The output paths; ReelganError if one exists and `overwrite` is false, or the MP4 is named badly."""
+    """The output paths, each checked by `reelgan.paths.output_file`; the MP4 must be named .mp4."""
     if out.suffix.lower() != ".mp4":
         raise ReelganError(f"--out {out} must end in .mp4")
     outputs = Outputs(out)
-    for path in outputs.all().values():
-        if path.exists() and not overwrite:
-            raise ReelganError(f"{path} already exists; choose another --out or add --overwrite")
-        if path.exists() and path.is_dir():
-            raise ReelganError(f"{path} is a folder; choose another --out")
-    if not out.parent.exists():
-        raise ReelganError(f"folder {out.parent} does not exist; create it first")
+    output_files(list(outputs.all().values()), overwrite)
     return outputs
 
 
@@ -177,7 +172,11 @@ def render_film(script: Path, out: Path, cast_path: Path | None = None, options:
     outputs = outputs_for(out, overwrite)
     film = prepare_film(script, cast_path, options)
     bits = watermark_payload(film) if options.watermark else None
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    made_folder = not out.parent.exists()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temps(out.parent)  # staging folders of renders that were killed
+    staging = Path(tempfile.mkdtemp(prefix=temp_prefix(out.name), suffix=".tmp", dir=out.parent))
+    finished = False
     try:
         staged = {kind: staging / path.name for kind, path in outputs.all().items()}
         record = film_record(film, outputs)
@@ -190,6 +189,9 @@ def render_film(script: Path, out: Path, cast_path: Path | None = None, options:
             signer.sign_file(staged["mp4"], record["provenance"])
         for kind, path in outputs.all().items():
             staged[kind].replace(path)
-    finally:
+        finished = True
+    finally:  # also on Ctrl-C and SIGTERM (the CLI turns it into KeyboardInterrupt)
         shutil.rmtree(staging, ignore_errors=True)
+        if made_folder and not finished and not any(out.parent.iterdir()):
+            out.parent.rmdir()
     return record

@@ -6,6 +6,7 @@ declaration. Absence proves nothing: metadata can be stripped and the watermark 
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,8 +46,12 @@ class Report:
 def verify(path: str | Path) -> Report:
     """Run every check that applies to the file; ReelganError for a missing or unreadable file."""
     path = Path(path)
+    if path.is_dir():
+        raise ReelganError(f"{path} is a folder; give verify one file (for many: a loop over the files)")
     if not path.is_file():
         raise ReelganError(f"{path} does not exist; check the path")
+    if not os.access(path, os.R_OK):
+        raise ReelganError(f"{path} cannot be read (permission denied); check its permissions")
     suffix = path.suffix.lower()
     report = Report(path)
     if suffix in SCRIPT_SUFFIXES:

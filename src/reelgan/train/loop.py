@@ -246,11 +246,11 @@ class Trainer:
         """Stop with a clear message if any loss since the last check was NaN or infinite."""
         if bool(self.nonfinite):
             saved = self.run_dir / "checkpoints" / "latest.pt"
-            kept = f"the last good checkpoint is {saved}" if saved.is_file() else "no checkpoint was saved"
-            raise ReelganError(
-                f"a loss became NaN or infinite by step {self.step_count}; training stopped and {kept}. "
-                "Lower the learning rates (--lr) or use --loss wgan-gp, then resume or start again"
-            )
+            if saved.is_file():
+                kept = f"the last good checkpoint is {saved}. Lower the learning rates (--lr), then resume it"
+            else:
+                kept = "no checkpoint was saved. Lower the learning rates (--lr) or use --loss wgan-gp and start again"
+            raise ReelganError(f"a loss became NaN or infinite by step {self.step_count}; training stopped and {kept}")
 
     # ---- state --------------------------------------------------------------------------------------------
 
