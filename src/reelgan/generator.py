@@ -3,6 +3,10 @@
 `load_generator(path)` accepts a run folder, a checkpoint (`.pt`), or an exported generator
 (`generator.safetensors` with `generator.json` beside it) and returns a `Generator` whose `sample(n, seed=...)`
 gives the same images for the same seed on any machine.
+
+Loading checks before it trusts: the record's fields and types, that the weights' names and shapes fit the
+network the record describes (before `load_state_dict`), and for an export that the weights' sha256 is the
+one `generator.json` recorded. Each failure is a one-line `ReelganError`.
 """
 
 from __future__ import annotations
@@ -17,10 +21,12 @@ import safetensors.torch
 import torch
 
 from . import __version__
+from .config import RESOLUTIONS, RunConfig
 from .devices import pick_device
 from .errors import ReelganError
 from .media import atomic_path
-from .nets import build_generator
+from .nets import ARCHITECTURES, build_generator
+from .nets.check import LIKELY_CAUSE, load_state_checked, state_mismatch
 
 GENERATOR_FORMAT = "reelgan-generator-1"
 # Latent values beyond this many standard deviations are redrawn when truncation is on (BigGAN's trick).
@@ -64,6 +70,73 @@ def build_from_spec(spec: dict[str, Any]) -> torch.nn.Module:
     return build_generator(spec["arch"], resolution=spec["resolution"], channels=spec["channels"],
                            latent_dim=spec["latent_dim"], width=spec["width"], max_width=spec["max_width"],
                            num_classes=len(spec["class_names"]))
+
+
+# The fields `build_from_spec` and sampling read, with their types; clips add VIDEO_FIELDS.
+SPEC_FIELDS: dict[str, type] = {"arch": str, "resolution": int, "channels": int, "latent_dim": int, "width": int,
+                                "max_width": int, "class_names": list}
+VIDEO_FIELDS: dict[str, type] = {"frames": int, "content_dim": int, "motion_dim": int}
+VIDEO_RESOLUTIONS = (16, 32, 64)
+
+
+def check_spec(spec: Any, where: str, fix: str) -> None:
+    """ReelganError naming the field and `where` unless `spec` has every field a generator is built from."""
+    if not isinstance(spec, dict):
+        raise ReelganError(f"{where} does not describe a generator (it holds a {type(spec).__name__}); {fix}")
+    required = {**SPEC_FIELDS, **(VIDEO_FIELDS if spec.get("kind") == "video" else {})}
+    for name, kind in required.items():
+        if name not in spec:
+            raise ReelganError(f"{where} lacks the field {name!r} a generator is built from; {fix}")
+        value = spec[name]
+        if isinstance(value, bool) or not isinstance(value, kind):
+            raise ReelganError(f"{where}: {name!r} is {value!r:.40}, not {'an' if kind is int else 'a'} "
+                               f"{ {int: 'integer', str: 'string', list: 'list'}[kind]}; {fix}")
+    if not all(isinstance(name, str) for name in spec["class_names"]):
+        raise ReelganError(f"{where}: 'class_names' must be a list of names; {fix}")
+
+
+def _build_checked(spec: dict[str, Any], where: str, fix: str) -> torch.nn.Module:
+    try:
+        return build_from_spec(spec)
+    except (ValueError, ReelganError) as exc:
+        raise ReelganError(f"{where} describes a generator reelgan cannot build ({exc}); {fix}") from None
+
+
+def _what_fits(spec: dict[str, Any], state: dict[str, Any]) -> tuple[str, str] | None:
+    """("a 32 px generator", "16 px") when the weights would fit `spec` with only its resolution (or channels, or
+    architecture) changed: what the weights hold and what the spec says. None when no such change fits."""
+    video = spec.get("kind") == "video"
+    channels = spec["channels"]
+    variants = [("resolution", r, f"a {r} px generator", f"{spec['resolution']} px")
+                for r in (VIDEO_RESOLUTIONS if video else RESOLUTIONS) if r != spec["resolution"]]
+    variants += [("channels", c, f"a {c}-channel generator", f"{channels} channel{'' if channels == 1 else 's'}")
+                 for c in ((1, 3) if video else (1, 3, 4)) if c != channels]
+    if not video:
+        variants += [("arch", a, f"a {a} generator", str(spec["arch"])) for a in ARCHITECTURES if a != spec["arch"]]
+    for field, value, holds, says in variants:
+        try:
+            with torch.device("meta"):  # shapes only: no memory, no initialisation cost
+                candidate = build_from_spec({**spec, field: value})
+        except Exception:  # a variant the other fields do not allow
+            continue
+        if state_mismatch(candidate, state) is None:
+            return holds, says
+    return None
+
+
+def _load_fitting(net: torch.nn.Module, spec: dict[str, Any], state: Any, weights: str, described_by: str,
+                  fix: str) -> None:
+    """Load `state` into `net` after checking it fits; a mismatch names it in user terms (ReelganError).
+
+    E.g. "generator.safetensors holds a 32 px generator; generator.json says 16 px; re-export it ...", or,
+    when no single setting explains it, the first differing tensor with both shapes (`nets.check`).
+    """
+    if isinstance(state, dict) and state_mismatch(net, state) is not None:
+        fits = _what_fits(spec, state)
+        if fits is not None:
+            raise ReelganError(f"{weights} holds {fits[0]}; {described_by} says {fits[1]}; {fix}")
+    load_state_checked(net, state, weights, network=f"the generator {described_by} describes",
+                       cause=f"{LIKELY_CAUSE}; {fix}")
 
 
 def seed_latents(seeds: list[int], latent_dim: int, truncation: float = 1.0) -> torch.Tensor:
@@ -173,25 +246,42 @@ def _load_export(weights_path: Path, device: str | torch.device) -> Generator:
     spec_path = weights_path.with_suffix(".json")
     if not spec_path.is_file():
         raise ReelganError(f"{spec_path} not found; an exported generator needs its .json beside the .safetensors")
+    fix = "re-export it from its run (reelgan export)"
     try:
         spec = json.loads(spec_path.read_text())
         state = safetensors.torch.load_file(str(weights_path))
-    except (json.JSONDecodeError, OSError, safetensors.SafetensorError) as exc:
-        raise ReelganError(f"cannot read exported generator {weights_path} ({exc}); re-export it") from None
-    if spec.get("format") != GENERATOR_FORMAT:
+    except (json.JSONDecodeError, UnicodeDecodeError, OSError, safetensors.SafetensorError) as exc:
+        reason = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+        raise ReelganError(f"cannot read exported generator {weights_path} ({reason}); {fix}") from None
+    if not isinstance(spec, dict) or spec.get("format") != GENERATOR_FORMAT:
         raise ReelganError(f"{spec_path} is not a reelgan generator description")
-    net = build_from_spec(spec)
-    net.load_state_dict(state)
-    return Generator(net, spec, device)
+    check_spec(spec, str(spec_path), fix)
+    recorded = spec.get("weights_sha256")
+    if not isinstance(recorded, str) or not recorded:
+        raise ReelganError(f"{spec_path} lacks the field 'weights_sha256' (the sha256 of its weights), so "
+                           f"{weights_path.name} cannot be checked; {fix}")
+    net = _build_checked(spec, str(spec_path), fix)
+    _load_fitting(net, spec, state, str(weights_path), spec_path.name, fix)
+    generator = Generator(net, spec, device)
+    if generator.hash != recorded:
+        raise ReelganError(f"{weights_path} does not match the sha256 recorded in {spec_path.name} (the weights "
+                           f"were changed or damaged); {fix}")
+    return generator
 
 
 def _load_checkpoint_generator(path: Path, device: str | torch.device) -> Generator:
     from .train.checkpoint import load_checkpoint  # the checkpoint format belongs to train/
 
-    state = load_checkpoint(path)
-    spec = generator_spec(state["config"], state["class_names"], state["step"])
-    net = build_from_spec(spec)
-    net.load_state_dict(state["G_ema"])
+    state = load_checkpoint(path)  # its fields and their types are checked there
+    fix = "use a checkpoint a reelgan run wrote (checkpoints/latest.pt)"
+    try:  # the same checks as any config: every field present (defaults filled in) and of its type
+        config = RunConfig.from_dict(state["config"]).to_dict()
+    except ReelganError as exc:
+        raise ReelganError(f"checkpoint {path} holds a config reelgan cannot use ({exc}); {fix}") from None
+    spec = generator_spec(config, state["class_names"], state["step"])
+    check_spec(spec, f"checkpoint {path}'s config", fix)
+    net = _build_checked(spec, f"checkpoint {path}'s config", fix)
+    _load_fitting(net, spec, state["G_ema"], f"checkpoint {path}'s G_ema", "its config", fix)
     return Generator(net, spec, device)
 
 

@@ -62,6 +62,7 @@ def add_parser(subparsers) -> None:
                    help=f"length of each draft in tokens (default {sampling.max_new_tokens})")
     w.add_argument("--seed", type=int, default=0, help="draft i uses seed+i; same seed, same text (default 0)")
     w.add_argument("--download", action="store_true", help="allow downloading a Hugging Face model (online)")
+    add_trust_pickle(w)
     w.add_argument("--device", default="cpu", help="cpu, cuda, mps or auto (default cpu)")
     w.add_argument("--overwrite", action="store_true", help="replace existing drafts")
     w.add_argument("--quiet", action="store_true", help="do not print the drafts")
@@ -95,6 +96,7 @@ def add_parser(subparsers) -> None:
     t.add_argument("--stop-at", type=int, help="stop (and save) at this step this time; --resume continues "
                    "exactly as an unbroken run would")
     t.add_argument("--device", default="auto", help="auto, cpu, cuda or mps (default: auto)")
+    add_trust_pickle(t)
     t.add_argument("--quiet", action="store_true", help="no progress bar")
     from ..script.train import ScriptTrainConfig
 
@@ -105,6 +107,15 @@ def add_parser(subparsers) -> None:
                        help=f"default {value}" + (" (from scratch only)" if name in (
                            "vocab_size", "layers", "width", "heads", "positions") else ""))
     t.set_defaults(run=run_train)
+
+
+TRUST_PICKLE_HELP = ("also load a model whose weights are pickle files (pytorch_model.bin), which can run code "
+                     "when opened; only for a model from a source you trust (default: safetensors only)")
+
+
+def add_trust_pickle(parser) -> None:
+    """The --trust-pickle flag of every command that loads a language model."""
+    parser.add_argument("--trust-pickle", action="store_true", help=TRUST_PICKLE_HELP)
 
 
 def _draft_paths(out: Path, n: int) -> list[Path]:
@@ -137,7 +148,8 @@ def run_write(args: argparse.Namespace) -> int:
         for target in (path, record_path(path)):
             if target.exists() and not args.overwrite:
                 raise ReelganError(f"{target} already exists; choose another --out or add --overwrite")
-    lm = load_language_model(args.model, str(pick_device(args.device)), download=args.download)
+    lm = load_language_model(args.model, str(pick_device(args.device)), download=args.download,
+                             trust_pickle=args.trust_pickle)
     written = []
     for index, path in enumerate(paths):
         draft = write_draft(lm, args.prompt, sampling, index, given)
@@ -266,7 +278,8 @@ def run_train(args: argparse.Namespace) -> int:
         print(message, file=sys.stderr)
 
     record = train_language_model(corpus, Path(args.out), config, resume=args.resume, device=device,
-                                  progress=not args.quiet, log=log, stop_at=args.stop_at)
+                                  progress=not args.quiet, log=log, stop_at=args.stop_at,
+                                  trust_pickle=args.trust_pickle)
     last = record["history"][-1]
     val = f", validation loss {last['val_loss']:.3f}" if "val_loss" in last else ""
     print(f"{args.out}: step {last['step']}, loss {last['loss']:.3f}{val}, {last['tokens_per_s']:.0f} tokens/s")

@@ -23,6 +23,7 @@ from torch import nn
 from ..augment import rand_color, rand_cutout, rand_translation
 from ..errors import ReelganError
 from ..media import atomic_path
+from ..nets.check import load_state_checked
 
 EXTRACTOR_FORMAT = "reelgan-extractor-1"
 # Extractors that ship with reelgan, trained by `reelgan metrics train-extractor` (see benchmarks/RESULTS.md).
@@ -202,6 +203,11 @@ def save_extractor(net: DomainNet, spec: dict[str, Any], weights_path: str | Pat
 def load_extractor(weights_path: str | Path) -> DomainExtractor:
     """Load a saved domain extractor, checking the weights against the sha256 in its spec."""
     spec, state = load_checked_spec(weights_path, EXTRACTOR_FORMAT, "domain extractor")
+    for name in ("channels", "resolution", "width", "feature_dim"):
+        if isinstance(spec.get(name), bool) or not isinstance(spec.get(name), int):
+            raise ReelganError(f"{Path(weights_path).with_suffix('.json')} lacks the integer {name!r} of the "
+                               "domain extractor; train or copy it again")
     net = DomainNet(spec["channels"], spec["resolution"], spec["width"], spec["feature_dim"])
-    net.load_state_dict(state)
+    load_state_checked(net, state, str(weights_path), network="the domain extractor its .json describes",
+                       cause="train or copy it again")
     return DomainExtractor(net.eval(), spec)

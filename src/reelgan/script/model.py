@@ -4,6 +4,10 @@ A model is named by a local folder (anything `save_pretrained` wrote, including 
 by `bundled` (the small model shipped inside reelgan), or by a Hugging Face hub id such as `gpt2`. Hub ids
 are looked up in the local Hugging Face cache only; nothing is downloaded unless the caller passes
 `download=True`, which the CLI does only for `reelgan script download-model` and `--download`.
+
+Weights are read from safetensors. A folder whose weights are pickle files (`pytorch_model.bin`, `.bin`
+shards) is refused before any of them is opened, unless the caller passes `trust_pickle=True` (the CLI's
+`--trust-pickle`): unpickling a file can run code from it.
 """
 
 from __future__ import annotations
@@ -19,8 +23,12 @@ from reelgan.errors import ReelganError
 
 BUNDLED_NAME = "bundled"
 BUNDLED_DIR = Path(__file__).parent / "models" / "shakespeare-fountain"
-WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
-WEIGHT_INDEXES = ("model.safetensors.index.json", "pytorch_model.bin.index.json")
+# The weight files transformers looks for in a folder, in the order it prefers them (with
+# `use_safetensors=True` it takes only the first two). An `.index.json` names the shards of one model.
+WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin",
+                "pytorch_model.bin.index.json")
+SAFE_SUFFIX = ".safetensors"  # any other weight file (.bin, .pt, .ckpt) is a pickle
+TRUST_PICKLE_FLAG = "--trust-pickle"
 _HUB_ID_RE = re.compile(r"[A-Za-z0-9][\w.-]*(/[\w.-]+)?")
 INSTALL_HINT = "pip install 'reelgan[script]'"
 
@@ -86,8 +94,8 @@ def _check_folder(path: Path) -> Path:
         raise ReelganError(f"{path} is not a model folder (no config.json); pass a folder written by "
                            "`reelgan script train` or save_pretrained")
     if not weight_files(path):
-        raise ReelganError(f"model folder {path} has no weights ({' or '.join(WEIGHT_FILES)}); copy them "
-                           "in or re-run `reelgan script train`")
+        raise ReelganError(f"model folder {path} has no weights (model.safetensors or pytorch_model.bin, or "
+                           "their .index.json); copy them in or re-run `reelgan script train`")
     return path
 
 
@@ -109,16 +117,48 @@ def _hub_folder(hub_id: str, download: bool) -> Path:
 
 
 def weight_files(folder: Path) -> list[Path]:
-    """The weight files of a model folder: one file, or the shards its index names."""
-    for index_name in WEIGHT_INDEXES:
-        index = folder / index_name
-        if index.is_file():
-            try:
-                shards = sorted(set(json.loads(index.read_text())["weight_map"].values()))
-            except (ValueError, KeyError, TypeError):
-                raise ReelganError(f"{index} is corrupt (not a weight index); re-download the model") from None
-            return [folder / shard for shard in shards]
-    return [folder / name for name in WEIGHT_FILES if (folder / name).is_file()][:1]
+    """The weight files transformers would read from a folder: one file, or the shards its index names.
+
+    A `transformers_weights` entry in config.json names the file, as transformers honours it; otherwise the
+    first of `WEIGHT_FILES` present.
+    """
+    chosen = _explicit_weights(folder)
+    if chosen is None:
+        chosen = next((folder / name for name in WEIGHT_FILES if (folder / name).is_file()), None)
+    if chosen is None:
+        return []
+    if not chosen.name.endswith(".index.json"):
+        return [chosen]
+    try:
+        shards = sorted(set(json.loads(chosen.read_text())["weight_map"].values()))
+        if not all(isinstance(shard, str) for shard in shards):
+            raise TypeError
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        raise ReelganError(f"{chosen} is corrupt (not a weight index); re-download the model") from None
+    return [folder / shard for shard in shards]
+
+
+def _explicit_weights(folder: Path) -> Path | None:
+    try:
+        named = json.loads((folder / "config.json").read_text()).get("transformers_weights")
+    except (OSError, ValueError, AttributeError):
+        return None  # transformers reports a bad config.json itself
+    return folder / named if isinstance(named, str) and named else None
+
+
+def pickle_weights(folder: Path) -> list[Path]:
+    """The weight files of `folder` that are not safetensors (pickles, which can run code when opened)."""
+    return [file for file in weight_files(folder) if not file.name.endswith(SAFE_SUFFIX)]
+
+
+def check_no_pickle(folder: Path, trust_pickle: bool = False) -> None:
+    """ReelganError naming the file and `--trust-pickle` when the folder's weights are pickles, unless trusted."""
+    pickles = pickle_weights(folder)
+    if pickles and not trust_pickle:
+        more = f" and {len(pickles) - 1} more" if len(pickles) > 1 else ""
+        raise ReelganError(f"model folder {folder} holds its weights as pickle ({pickles[0].name}{more}), which "
+                           "can run code when opened; convert them to model.safetensors, or pass "
+                           f"{TRUST_PICKLE_FLAG} if you trust where the model came from")
 
 
 def weights_sha256(folder: Path) -> str:
@@ -137,13 +177,20 @@ def weights_sha256(folder: Path) -> str:
     return hashlib.sha256("".join(hashes).encode()).hexdigest()
 
 
-def load_language_model(name: str, device: str = "cpu", download: bool = False) -> LanguageModel:
-    """Load model `name` (folder, `bundled` or hub id) and its tokenizer for generation on `device`."""
+def load_language_model(name: str, device: str = "cpu", download: bool = False, *,
+                        trust_pickle: bool = False) -> LanguageModel:
+    """Load model `name` (folder, `bundled` or hub id) and its tokenizer for generation on `device`.
+
+    Weights stored as pickle are refused (a ReelganError naming `--trust-pickle`) unless `trust_pickle`.
+    """
     transformers = require_transformers()
     folder = resolve_model_folder(name, download)
+    check_no_pickle(folder, trust_pickle)  # before any file of the model is opened
+    safe = not pickle_weights(folder)
     try:
         tokenizer = transformers.AutoTokenizer.from_pretrained(folder, local_files_only=True)
-        model = transformers.AutoModelForCausalLM.from_pretrained(folder, local_files_only=True)
+        model = transformers.AutoModelForCausalLM.from_pretrained(folder, local_files_only=True,
+                                                                  use_safetensors=safe)
     except ValueError as exc:
         if "Unrecognized" in str(exc) or "model type" in str(exc):
             raise ReelganError(f"{folder} does not hold a causal language model transformers knows "

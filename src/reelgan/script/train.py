@@ -6,7 +6,8 @@ starts come from a generator seeded by (seed, step), so resuming at step s draws
 unbroken run would. Every `save_every` steps the model folder is replaced as a whole (written beside it,
 then swapped in), holding `save_pretrained` files that any transformers user can load, plus
 `training_state.pt` (optimizer, RNG, step) for `--resume`, and `reelgan-training.json` (settings and
-loss history) for people.
+loss history) for people. The state holds tensors and plain data only and is read with
+`torch.load(weights_only=True)`, so resuming never runs code from the file; its fields are checked before use.
 
 From scratch, a byte-level BPE tokenizer is trained on the corpus with the `tokenizers` library, so any
 text in any language can be written.
@@ -19,7 +20,7 @@ import math
 import os
 import shutil
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any, Callable
 
@@ -33,6 +34,7 @@ from .model import require_transformers
 
 END_OF_TEXT = "<|endoftext|>"
 STATE_FILE = "training_state.pt"
+STATE_FORMAT = "reelgan-script-state-1"  # earlier versions wrote the same fields without "format"
 RECORD_FILE = "reelgan-training.json"
 VALIDATION_EVERY = 20  # every 20th document is held out to measure validation loss
 
@@ -172,22 +174,23 @@ def train_language_model(
     progress: bool = True,
     log: Callable[[str], None] = print,
     stop_at: int | None = None,
+    trust_pickle: bool = False,
 ) -> dict:
     """Train (or resume training) a model on `corpus` into the folder `out`; returns the training record.
 
     `stop_at` ends this session at that step (saving there), as an interruption would; the learning-rate
     schedule still spans `config.steps`, and resuming with the same settings continues exactly as an
-    unbroken run would.
+    unbroken run would. `trust_pickle` allows a base (or resumed) model whose weights are pickle files.
     """
     out = Path(out)
     _recover_interrupted_save(out)
     if resume:
-        model, tokenizer, state = _load_for_resume(out, config)
+        model, tokenizer, state = _load_for_resume(out, config, trust_pickle=trust_pickle)
     else:
         if out.exists():
             raise ReelganError(f"{out} already exists; add --resume to continue training it, or choose a new --out")
         config.check()
-        model, tokenizer = _starting_model(corpus, config)
+        model, tokenizer = _starting_model(corpus, config, trust_pickle=trust_pickle)
         state = {"step": 0, "history": []}
     streams = tokenize_corpus(corpus, tokenizer, config.context)
     fingerprint = _fingerprint(streams.train)
@@ -197,10 +200,7 @@ def train_language_model(
     model.to(device).train()
     optimizer = _optimizer(model, config)
     if resume:
-        optimizer.load_state_dict(state["optimizer"])
-        torch.set_rng_state(state["rng"])
-        if device.type == "cuda" and state.get("cuda_rng"):
-            torch.cuda.set_rng_state_all(state["cuda_rng"])
+        _restore(out / STATE_FILE, state, optimizer, device)
     else:
         torch.manual_seed(config.seed)
     history = state["history"]
@@ -246,13 +246,14 @@ def _train_step(model: Any, optimizer: torch.optim.Optimizer, stream: torch.Tens
     return float(loss.detach())
 
 
-def _starting_model(corpus: Corpus, config: ScriptTrainConfig) -> tuple[Any, Any]:
+def _starting_model(corpus: Corpus, config: ScriptTrainConfig, *, trust_pickle: bool = False
+                    ) -> tuple[Any, Any]:
     if config.base is None:
         tokenizer = train_tokenizer(corpus, config.vocab_size)
         return new_model(config, tokenizer), tokenizer
     from .model import load_language_model
 
-    base = load_language_model(config.base)
+    base = load_language_model(config.base, trust_pickle=trust_pickle)
     if config.context > base.context_length:
         raise ReelganError(f"--context {config.context} is longer than {config.base}'s {base.context_length} "
                            "positions; lower --context")
@@ -285,7 +286,8 @@ def _save(out: Path, model: Any, tokenizer: Any, optimizer: torch.optim.Optimize
     shutil.rmtree(saving, ignore_errors=True)
     model.save_pretrained(saving)
     tokenizer.save_pretrained(saving)
-    state = {"step": step, "optimizer": optimizer.state_dict(), "rng": torch.get_rng_state(),
+    state = {"format": STATE_FORMAT, "step": step, "optimizer": optimizer.state_dict(),
+             "rng": torch.get_rng_state(),
              "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
              "config": asdict(config), "history": history, "corpus_sha256": fingerprint}
     torch.save(state, saving / STATE_FILE)
@@ -316,25 +318,102 @@ def saved_config(out: Path) -> dict:
         return {}
 
 
-def _load_for_resume(out: Path, config: ScriptTrainConfig) -> tuple[Any, Any, dict]:
+def _load_for_resume(out: Path, config: ScriptTrainConfig, *, trust_pickle: bool = False
+                     ) -> tuple[Any, Any, dict]:
     """The saved model, tokenizer and state; `config` takes the saved settings except `steps`/`save_every`."""
     if not (out / STATE_FILE).is_file():
         raise ReelganError(f"{out} holds no training state to resume ({STATE_FILE}); drop --resume to start "
                            "a new model in another --out")
-    try:
-        state = torch.load(out / STATE_FILE, map_location="cpu", weights_only=False)
-    except Exception:
-        raise ReelganError(f"{out / STATE_FILE} is corrupt; start a new model in another --out") from None
-    for key, value in state["config"].items():
-        if key not in ("steps", "save_every"):
-            setattr(config, key, value)
+    state = read_training_state(out / STATE_FILE)
+    for field in fields(ScriptTrainConfig):
+        if field.name in state["config"] and field.name not in ("steps", "save_every"):
+            setattr(config, field.name, state["config"][field.name])
     config.check()
     if state["step"] >= config.steps:
         raise ReelganError(f"{out} is already trained for {state['step']} steps; raise --steps to train further")
     from .model import load_language_model
 
-    loaded = load_language_model(str(out))
+    loaded = load_language_model(str(out), trust_pickle=trust_pickle)
     return loaded.model, loaded.tokenizer, state
+
+
+_RESTART = "start a new model in another --out (or resume from a copy of the folder made before)"
+
+
+def read_training_state(path: Path) -> dict:
+    """The training state in `path`, read without unpickling code, with every field checked.
+
+    A file holding anything but tensors and plain data, a damaged file, or one whose fields are missing or
+    of the wrong type is a ReelganError naming the file.
+    """
+    import pickle
+
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError:
+        raise ReelganError(f"{path} holds objects other than tensors and plain data, which reelgan does not "
+                           f"open (they could run code), and reelgan never writes them: {_RESTART}") from None
+    except Exception:  # torch raises many kinds for a truncated or foreign file
+        raise ReelganError(f"{path} is damaged (not a training state reelgan can read); {_RESTART}") from None
+    if not isinstance(state, dict):
+        raise ReelganError(f"{path} is not a reelgan training state (it holds a {type(state).__name__}); "
+                           f"{_RESTART}")
+    if state.get("format", STATE_FORMAT) != STATE_FORMAT:
+        raise ReelganError(f"{path} is a training state of another format ({state.get('format')!r}); "
+                           f"{_RESTART}")
+
+    def wrong(key: str, expected: str) -> ReelganError:
+        found = type(state[key]).__name__ if key in state else "missing"
+        return ReelganError(f"{path} is not a whole training state: {key!r} should be {expected} but is "
+                            f"{found}; {_RESTART}")
+
+    if not isinstance(state.get("step"), int) or isinstance(state["step"], bool) or state["step"] < 0:
+        raise wrong("step", "a step count")
+    optimizer = state.get("optimizer")
+    if not (isinstance(optimizer, dict) and isinstance(optimizer.get("state"), dict)
+            and isinstance(optimizer.get("param_groups"), list)):
+        raise wrong("optimizer", "an optimizer state (state and param_groups)")
+    rng = state.get("rng")
+    if not (isinstance(rng, torch.Tensor) and rng.dtype == torch.uint8 and rng.dim() == 1):
+        raise wrong("rng", "a random generator state (a byte tensor)")
+    cuda_rng = state.get("cuda_rng")
+    if cuda_rng is not None and not (isinstance(cuda_rng, list) and all(
+            isinstance(t, torch.Tensor) and t.dtype == torch.uint8 for t in cuda_rng)):
+        raise wrong("cuda_rng", "a list of random generator states")
+    if not isinstance(state.get("config"), dict):
+        raise wrong("config", "the training settings")
+    if not (isinstance(state.get("history"), list) and all(isinstance(row, dict) for row in state["history"])):
+        raise wrong("history", "a list of logged steps")
+    if not isinstance(state.get("corpus_sha256"), (str, type(None))):
+        raise wrong("corpus_sha256", "a sha256")
+    defaults = ScriptTrainConfig()
+    for field in fields(ScriptTrainConfig):
+        if field.name not in state["config"]:
+            continue
+        value, default = state["config"][field.name], getattr(defaults, field.name)
+        allowed, kind = ((int, float), "a number") if isinstance(default, float) else \
+            ((str, type(None)), "text or null") if default is None else \
+            ((str,), "text") if isinstance(default, str) else ((int,), "a whole number")
+        if isinstance(value, bool) or not isinstance(value, allowed):
+            raise ReelganError(f"{path} is not a whole training state: setting {field.name!r} is "
+                               f"{value!r:.40}, not {kind}; {_RESTART}")
+    return state
+
+
+def _restore(path: Path, state: dict, optimizer: torch.optim.Optimizer, device: torch.device) -> None:
+    """Put the saved optimizer and RNG states back; ReelganError when they do not fit this model."""
+    try:
+        optimizer.load_state_dict(state["optimizer"])
+    except (ValueError, KeyError, TypeError, IndexError, RuntimeError) as exc:
+        detail = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
+        raise ReelganError(f"{path} does not fit the model beside it ({detail}); {_RESTART}") from None
+    try:
+        torch.set_rng_state(state["rng"])
+        if device.type == "cuda" and state.get("cuda_rng"):
+            torch.cuda.set_rng_state_all(state["cuda_rng"])
+    except (RuntimeError, ValueError, TypeError) as exc:
+        detail = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
+        raise ReelganError(f"{path} holds a damaged random generator state ({detail}); {_RESTART}") from None
 
 
 def _record(config: ScriptTrainConfig, history: list[dict], corpus: Corpus, streams: TokenStreams,

@@ -77,4 +77,25 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
         raise ReelganError(f"checkpoint {path} cannot be read ({reason}); it is damaged or not reelgan's") from None
     if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
         raise ReelganError(f"{path} is not a reelgan checkpoint; give checkpoints/latest.pt of a run")
+    check_record(state, path)
     return state
+
+
+# The fields every checkpoint holds, and their types (what `Trainer.state_dict` writes).
+CHECKPOINT_FIELDS: dict[str, type | tuple[type, ...]] = {
+    "config": dict, "step": int, "critic_steps": int, "batches_consumed": int, "elapsed_s": (int, float),
+    "class_names": list, "G": dict, "D": dict, "G_ema": dict, "opt_G": dict, "opt_D": dict, "augment": dict,
+    "rng": dict,
+}
+
+
+def check_record(state: dict[str, Any], path: Path) -> None:
+    """ReelganError naming the first field a checkpoint lacks or holds with the wrong type."""
+    for name, kind in CHECKPOINT_FIELDS.items():
+        if name not in state:
+            raise ReelganError(f"checkpoint {path} lacks its {name!r} field; it is incomplete or was not written by "
+                               "reelgan: use another checkpoint")
+        value = state[name]
+        if not isinstance(value, kind) or isinstance(value, bool):
+            raise ReelganError(f"checkpoint {path} has a damaged {name!r} field ({type(value).__name__}); use "
+                               "another checkpoint")

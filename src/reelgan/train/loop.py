@@ -31,6 +31,7 @@ from ..generator import Generator, export_generator, generator_spec, weights_has
 from ..losses import GANLoss
 from ..media import make_grid, save_png
 from ..nets import build_critic, build_generator
+from ..nets.check import load_state_checked
 from ..paths import remove_stale_temps
 from ..provenance import make_record
 from .checkpoint import capture_rng_state, load_checkpoint, restore_rng_state, save_checkpoint
@@ -266,14 +267,26 @@ class Trainer:
         }
 
     def _load_state(self, state: dict[str, Any]) -> None:
+        """Put a checkpoint's state (fields checked by `load_checkpoint`) into this trainer."""
         if state["class_names"] != self.class_names:
             raise ReelganError("the dataset's classes differ from the checkpoint's; resume with the same data")
-        for name in ("G", "D", "G_ema", "opt_G", "opt_D"):
-            getattr(self, name).load_state_dict(state[name])
+        what = f"the checkpoint of {self.run_dir}"
+        for name in ("G", "D", "G_ema"):
+            load_state_checked(getattr(self, name), state[name], f"{what} ({name})",
+                               network=f"the {self.config.data.resolution} px networks its config describes")
+        for name in ("opt_G", "opt_D"):
+            try:
+                getattr(self, name).load_state_dict(state[name])
+            except (ValueError, KeyError, RuntimeError, TypeError) as exc:
+                raise ReelganError(f"{what} has an optimiser state ({name}) that does not fit its networks ({exc}); "
+                                   "it is damaged: start a new run") from None
         self.step_count, self.critic_steps = state["step"], state["critic_steps"]
         self.batches_consumed, self.elapsed_s = state["batches_consumed"], state["elapsed_s"]
         self.best = state.get("best")
-        restore_rng_state(state["rng"])
+        try:
+            restore_rng_state(state["rng"])
+        except (KeyError, TypeError, ValueError, RuntimeError, AttributeError):
+            raise ReelganError(f"{what} has a damaged RNG state, so it cannot resume exactly; start a new run") from None
 
     def save_checkpoint(self) -> Path:
         """Write checkpoints/latest.pt atomically, then the export beside it, once the losses are finite.
