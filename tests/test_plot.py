@@ -26,5 +26,5 @@ def test_plot_command_and_errors(tiny_config, tmp_path, capsys):
     assert main(["plot", str(tmp_path / "nope")]) == 2
     assert "not found" in capsys.readouterr().err
     (run_dir / "stats.jsonl").write_text("")
-    with pytest.raises(ReelganError, match="no readable stats.jsonl rows"):
+    with pytest.raises(ReelganError, match="no stats.jsonl rows"):
         plot_run(run_dir)

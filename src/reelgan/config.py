@@ -53,13 +53,14 @@ def check_field_types(config: Any, section: str) -> None:
     """Check every field of a config dataclass against its annotation (bool, int, float or str).
 
     The one type check for TOML files, flags and stored configs alike: a wrong type raises a ReelganError
-    naming `section.field`, the expected type and the value given. Whole numbers are accepted where a
+    naming `section.field` (or the flag `--field-name` when `section` is "--"), the expected type and the
+    value given. Whole numbers are accepted where a
     number belongs (and stored as floats); numbers must be finite.
     """
     hints = typing.get_type_hints(type(config))
     for item in fields(config):
         expected, value = hints[item.name], getattr(config, item.name)
-        name = f"{section}.{item.name}"
+        name = f"--{item.name.replace('_', '-')}" if section == "--" else f"{section}.{item.name}"
         if expected is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
             setattr(config, item.name, value)
@@ -133,6 +134,12 @@ class DataConfig:
                                    f"{self.resolution} px, {self.channels} channels")
         elif self.source in BUILTIN_CLIP_SETS:
             raise ReelganError(f"{self.source} is a clip set; add --kind video")
+        elif (self.frames, self.stride) != (DataConfig.frames, DataConfig.stride):
+            raise ReelganError(f"--frames and --stride are for clips (got {self.frames} and {self.stride}); add "
+                               "--kind video, or drop them for images")
+        if self.cond and self.source in BUILTIN_DATASETS + BUILTIN_CLIP_SETS:
+            raise ReelganError(f"{self.source} has no classes, so --cond has nothing to learn; drop --cond (classes "
+                               "come from the subfolders of your own images)")
 
 
 SMALL_DATA_IMAGES = 5000  # below this many images, augment "auto" turns DiffAugment on
@@ -289,6 +296,10 @@ class RunConfig:
     train: TrainConfig = field(default_factory=TrainConfig)
 
     def __post_init__(self) -> None:
+        if self.data.kind == "image" and (self.net.content_dim, self.net.motion_dim) != (NetConfig.content_dim,
+                                                                          NetConfig.motion_dim):
+            raise ReelganError("--content-dim and --motion-dim are for clip generators; add --kind video, or drop "
+                               "them for images (--latent-dim sizes an image generator's latent)")
         if self.data.kind == "video":  # what the clip engine does not do yet
             if self.loss.kind != "wgan-gp":
                 raise ReelganError(f"clips train with --loss wgan-gp only; got {self.loss.kind}")
@@ -375,6 +386,8 @@ def merge(base: dict[str, dict[str, Any]], override: dict[str, dict[str, Any]]) 
 def load_toml(path: str | Path) -> dict[str, dict[str, Any]]:
     """Read a TOML config file into nested plain data (sections data, net, loss, train)."""
     path = Path(path)
+    if path.is_dir():
+        raise ReelganError(f"--config {path} is a folder; give the TOML file inside it")
     if not path.is_file():
         raise ReelganError(f"config file {path} not found; check the path given to --config")
     try:

@@ -156,19 +156,29 @@ def remove_stale_temps(folder: Path) -> list[Path]:
 
 
 def read_jsonl(path: Path) -> list[dict]:
-    """The JSON objects of a .jsonl log, one per line; lines that are not whole objects are skipped.
+    """The JSON objects of a .jsonl log, one per line ([] when the file does not exist).
 
-    A process killed mid-write leaves a cut-off last line, and a file may be damaged; whole rows are kept.
-    A missing file has no rows.
+    A cut-off last line (a process killed mid-write) is skipped; any other line that is not a JSON object
+    is a ReelganError naming the file and the line, so a damaged log is never silently rewritten.
     """
-    rows: list[dict] = []
     if not path.is_file():
-        return rows
-    for line in path.read_text(errors="replace").splitlines():
+        return []
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError:
+        raise ReelganError(f"{path} is not a text log (it holds binary data); restore or remove it") from None
+    lines = [(number, line) for number, line in enumerate(lines, 1) if line.strip()]
+    rows: list[dict] = []
+    for index, (number, line) in enumerate(lines):
         try:
             row = json.loads(line)
         except ValueError:
-            continue
-        if isinstance(row, dict):
+            if index == len(lines) - 1 and line.lstrip().startswith("{"):
+                break  # the cut-off last line of a killed writer
+            row = None
+        if isinstance(row, dict) and isinstance(row.get("step"), int) and not isinstance(row["step"], bool):
             rows.append(row)
+        else:
+            raise ReelganError(f"{path} line {number} is not a JSON object with a step ({line[:40]!r}); the log "
+                               "is damaged: fix or delete that line")
     return rows

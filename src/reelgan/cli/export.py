@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
+
+from ..errors import ReelganError
 from ..generator import export_generator, load_generator
 from ..paths import output_folder
 from .common import add_command, add_source_argument, fresh_output, source_path
@@ -26,6 +29,9 @@ def add_parser(subparsers) -> None:
 
 def run_export(args: argparse.Namespace) -> int:
     """Load the (EMA) generator and write NAME.safetensors + NAME.json."""
+    if not args.name or Path(args.name).name != args.name or args.name in (".", ".."):
+        raise ReelganError(f"--name must be a plain file name such as glyphs (no folders: use --out for those); "
+                           f"got {args.name!r}")
     out = output_folder(args.out)
     G = load_generator(source_path(args), device="cpu")
     for suffix in (".safetensors", ".json"):

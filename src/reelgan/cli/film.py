@@ -79,6 +79,9 @@ def run(args: argparse.Namespace) -> int:
     from ..film.plan import Timing
     from ..film.render import FilmOptions, Outputs, render_film
 
+    from ..devices import pick_device
+
+    pick_device(args.device)  # a bad --device is refused even when no shot needs a generator
     aspect = parse_aspect(args.aspect)
     width = max(16, round(args.height * aspect / 2) * 2)
     timing = Timing(args.words_per_second, min(Timing.min_beat, args.min_shot), args.min_shot, args.max_shot,

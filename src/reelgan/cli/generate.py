@@ -49,7 +49,7 @@ def run_generate(args: argparse.Namespace) -> int:
     if G.is_video:
         return write_clips(args, images, common)
     if args.grid:
-        path = fresh_output(Path(args.out or "grid.png"), args.overwrite)
+        path = fresh_output(grid_path(args.out, ".png"), args.overwrite)
         grid = make_grid(images)
         save_png(path, upscale(grid, args.size) if args.size is not None else grid,
                  make_record(seed=args.seed, n=args.n, **common))
@@ -62,6 +62,15 @@ def run_generate(args: argparse.Namespace) -> int:
         save_png(path, upscale(image, args.size) if args.size is not None else image, make_record(seed=args.seed + i, **common))
     print(f"wrote {args.n} images to {folder}/")
     return 0
+
+
+def grid_path(out: str | None, suffix: str) -> Path:
+    """The --grid output: `out` (which must end in `suffix`, the format written) or grid<suffix>."""
+    path = Path(out or f"grid{suffix}")
+    if path.suffix.lower() != suffix:
+        raise ReelganError(f"--out {path} must end in {suffix}: with --grid this generator writes one {suffix[1:].upper()} "
+                           f"file (clips: --gif for a GIF)")
+    return path
 
 
 def write_clips(args: argparse.Namespace, clips, common: dict) -> int:
@@ -79,7 +88,7 @@ def write_clips(args: argparse.Namespace, clips, common: dict) -> int:
             save_mp4(path, video, args.fps, record)
 
     if args.grid:
-        path = fresh_output(Path(args.out or f"grid{suffix}"), args.overwrite)
+        path = fresh_output(grid_path(args.out, suffix), args.overwrite)
         grid = [make_grid(frames[:, t]) for t in range(frames.shape[1])]  # T x (H', W', C)
         write(path, grid, make_record(seed=args.seed, n=args.n, **common))
         print(f"wrote {path}")

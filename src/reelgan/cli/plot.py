@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from ..metrics.plot import plot_run
-from ..train.rundir import latest_run
+from ..train.rundir import check_run_folder, latest_run
 from .common import add_command, fresh_output
 
 EXAMPLES = """\
@@ -28,11 +28,8 @@ def add_parser(subparsers) -> None:
 
 def run_plot(args: argparse.Namespace) -> int:
     """Plot and say where."""
-    from ..errors import ReelganError
-
     run_dir = latest_run(args.runs) if args.run_dir == "latest" else Path(args.run_dir)
-    if not run_dir.is_dir():
-        raise ReelganError(f"run folder {run_dir} not found; give a folder such as runs/00001-... or 'latest'")
+    check_run_folder(run_dir)
     out = fresh_output(Path(args.out) if args.out else run_dir / "curves.png", args.overwrite)
     print(f"wrote {plot_run(run_dir, out)}")
     return 0

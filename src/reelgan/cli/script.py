@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from ..errors import ReelganError
+from ..paths import output_files, output_folder
 from .common import add_command, subcommand_adder
 
 SUBCOMMANDS = ("write", "outline", "train", "authorship", "download-model")
@@ -118,14 +119,18 @@ def add_trust_pickle(parser) -> None:
     parser.add_argument("--trust-pickle", action="store_true", help=TRUST_PICKLE_HELP)
 
 
-def _draft_paths(out: Path, n: int) -> list[Path]:
+def _draft_paths(out: Path, n: int, overwrite: bool) -> list[Path]:
+    """The drafts' paths (each checked, with its authorship record beside it)."""
+    from ..script.authorship import record_path
+
     if out.suffix.lower() == ".fountain":
         if n != 1:
             raise ReelganError(f"--out {out} is one file but --n is {n}; pass a folder, or --n 1")
-        return [out]
-    if out.is_file():
-        raise ReelganError(f"--out {out} is a file; pass a folder for the drafts or a .fountain path with --n 1")
-    return [out / f"draft-{i + 1}.fountain" for i in range(n)]
+        paths = [out]
+    else:
+        paths = [output_folder(out) / f"draft-{i + 1}.fountain" for i in range(n)]
+    output_files([target for path in paths for target in (path, record_path(path))], overwrite)
+    return paths
 
 
 def run_write(args: argparse.Namespace) -> int:
@@ -143,11 +148,7 @@ def run_write(args: argparse.Namespace) -> int:
         raise ReelganError(f"--n must be 1-100; got {args.n}")
     prompt_elements(args.prompt)  # an empty prompt fails before the model loads
     given = read_fountain(args.given) if args.given else None
-    paths = _draft_paths(Path(args.out), args.n)
-    for path in paths:
-        for target in (path, record_path(path)):
-            if target.exists() and not args.overwrite:
-                raise ReelganError(f"{target} already exists; choose another --out or add --overwrite")
+    paths = _draft_paths(Path(args.out), args.n, args.overwrite)
     lm = load_language_model(args.model, str(pick_device(args.device)), download=args.download,
                              trust_pickle=args.trust_pickle)
     written = []
@@ -165,12 +166,10 @@ def run_write(args: argparse.Namespace) -> int:
 
 
 def _write_atomically(path: Path, text: str) -> None:
-    import os
+    from ..media import atomic_path
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.partial")
-    temporary.write_text(text, encoding="utf-8")
-    os.replace(temporary, path)
+    with atomic_path(path) as temporary:
+        Path(temporary).write_text(text, encoding="utf-8")
 
 
 def run_authorship(args: argparse.Namespace) -> int:
@@ -271,6 +270,9 @@ def run_train(args: argparse.Namespace) -> int:
         config.text_format = saved_config(Path(args.out)).get("text_format", config.text_format)
     for name, value in given.items():
         setattr(config, name, value)
+    if args.stop_at is not None and args.stop_at < 1:
+        raise ReelganError(f"--stop-at must be a step of 1 or more; got {args.stop_at}")
+    output_folder(args.out)  # a file at --out, or below one, is refused before any training
     device = pick_device(args.device)
     corpus = read_corpus(args.corpus, config.text_format, seed=config.seed)
 

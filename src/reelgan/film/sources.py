@@ -46,7 +46,12 @@ def load_still(path: str) -> np.ndarray:
             if image.width * image.height > MAX_STILL_PIXELS:
                 raise ReelganError(f"still {path} is {image.width}x{image.height}, over 64 megapixels; scale it down")
             return np.asarray(image.convert("RGB"))
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError, ValueError):
+    except Image.DecompressionBombError:
+        raise ReelganError(f"still {path} is over {MAX_STILL_PIXELS // 1_000_000} megapixels (Pillow refuses it as "
+                           "a possible decompression bomb); scale it down") from None
+    except PermissionError:
+        raise ReelganError(f"still {path} cannot be read (permission denied); check its permissions") from None
+    except (UnidentifiedImageError, OSError, ValueError):
         raise ReelganError(f"still {path} cannot be read as an image; re-export it as PNG or JPEG") from None
 
 

@@ -29,6 +29,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..errors import ReelganError
+from ..paths import output_file, temp_name
 
 INCEPTION_URL = ("https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/"
                  "pt_inception-2015-12-05-6726825d.pth")
@@ -299,11 +300,10 @@ def fetch_weights(out: str | Path | None = None, url: str = INCEPTION_URL, overw
     import urllib.error
     import urllib.request
 
-    out = Path(out) if out else default_weights_path()
-    if out.exists() and not overwrite:
-        raise ReelganError(f"{out} already exists; pass --overwrite to fetch it again")
+    out = output_file(Path(out) if out else default_weights_path(), overwrite)
+    made_folder = not out.parent.exists()
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.part")
+    tmp = out.with_name(temp_name(out.name))
     digest = hashlib.sha256()
     try:
         with urllib.request.urlopen(url, timeout=60) as response, open(tmp, "wb") as f:
@@ -319,4 +319,6 @@ def fetch_weights(out: str | Path | None = None, url: str = INCEPTION_URL, overw
                            f"pass its path with --extractor") from None
     finally:
         tmp.unlink(missing_ok=True)
+        if made_folder and not out.exists() and not any(out.parent.iterdir()):
+            out.parent.rmdir()  # a failed download leaves no empty folder
     return out

@@ -15,11 +15,6 @@ def _is_number(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def _rows_with_steps(path: Path) -> list[dict]:
-    """The whole rows of a run's JSON-lines log that carry a numeric step (damaged lines are skipped)."""
-    return [row for row in read_jsonl(path) if _is_number(row.get("step"))]
-
-
 def plot_run(run_dir: str | Path, out: str | Path | None = None) -> Path:
     """Draw losses (and metrics, when the run has them) against the step; returns the PNG's path.
 
@@ -33,10 +28,10 @@ def plot_run(run_dir: str | Path, out: str | Path | None = None) -> Path:
     import matplotlib.pyplot as plt
 
     run_dir = Path(run_dir)
-    stats, metrics = (_rows_with_steps(run_dir / name) for name in ("stats.jsonl", "metrics.jsonl"))
+    stats, metrics = (read_jsonl(run_dir / name) for name in ("stats.jsonl", "metrics.jsonl"))
     if not stats:
-        raise ReelganError(f"{run_dir} has no readable stats.jsonl rows yet; train it for at least --log-every "
-                           "steps (or it is not a reelgan run folder)")
+        raise ReelganError(f"{run_dir} has no stats.jsonl rows yet; train it for at least --log-every steps "
+                           "(or it is not a reelgan run folder)")
     # One panel per metric; spreads such as kid_std stay in metrics.jsonl.
     metric_keys = sorted({key for row in metrics for key in row
                           if key != "step" and "_std" not in key and _is_number(row[key])})

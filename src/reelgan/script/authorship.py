@@ -94,6 +94,13 @@ def read_record(script: Path) -> dict | None:
     if not isinstance(record, dict) or record.get("format") != RECORD_FORMAT or not isinstance(
             record.get("lines"), list):
         raise ReelganError(f"{path} is not a reelgan authorship record; restore it or remove it")
+    model = record.get("model")
+    lines_ok = all(isinstance(entry, dict) and isinstance(entry.get("text"), str)
+                   and isinstance(entry.get("source", PERSON), str) for entry in record["lines"])
+    model_ok = isinstance(model, dict) and all(isinstance(model.get(key), str) for key in ("name", "sha256"))
+    if not lines_ok or not model_ok or not isinstance(record.get("sampling") or {}, dict):
+        raise ReelganError(f"authorship record {path} is damaged (its lines or model entry are not what reelgan "
+                           "writes); restore it from a backup")
     return record
 
 

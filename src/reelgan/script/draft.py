@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import torch
 
+from reelgan.config import check_field_types
 from reelgan.errors import ReelganError
 
 from .fountain import SPEECH_KINDS, Element, Screenplay, parse_body, write
@@ -60,6 +61,7 @@ class SamplingConfig:
 
     def check(self) -> None:
         """ReelganError for values sampling cannot use."""
+        check_field_types(self, "--")
         if self.temperature < 0:
             raise ReelganError(f"--temperature must be 0 or more; got {self.temperature}")
         if self.top_k < 0:

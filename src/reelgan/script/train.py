@@ -27,6 +27,7 @@ from typing import Any, Callable
 import torch
 
 from reelgan import __version__
+from reelgan.config import check_field_types
 from reelgan.errors import ReelganError
 
 from .corpus import Corpus
@@ -62,6 +63,10 @@ class ScriptTrainConfig:
 
     def check(self) -> None:
         """ReelganError for values training cannot use."""
+        check_field_types(self, "--")
+        if self.warmup < 0 or not 0 <= self.dropout < 1 or self.weight_decay < 0:
+            raise ReelganError(f"--warmup must be 0 or more, dropout in [0, 1) and weight decay 0 or more; got "
+                               f"{self.warmup}, {self.dropout}, {self.weight_decay}")
         for name in ("steps", "batch_size", "context", "save_every", "vocab_size", "layers", "width", "heads",
                      "positions"):
             if getattr(self, name) < 1:
@@ -350,7 +355,9 @@ def read_training_state(path: Path) -> dict:
 
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError:
+    except pickle.UnpicklingError as exc:
+        if "unsupported global" not in str(exc).lower():  # no refused object: the bytes are just damaged
+            raise ReelganError(f"{path} is damaged (not a training state reelgan can read); {_RESTART}") from None
         raise ReelganError(f"{path} holds objects other than tensors and plain data, which reelgan does not "
                            f"open (they could run code), and reelgan never writes them: {_RESTART}") from None
     except Exception:  # torch raises many kinds for a truncated or foreign file

@@ -32,7 +32,7 @@ from ..losses import GANLoss
 from ..media import make_grid, save_png
 from ..nets import build_critic, build_generator
 from ..nets.check import load_state_checked
-from ..paths import remove_stale_temps
+from ..paths import read_jsonl, remove_stale_temps
 from ..provenance import make_record
 from .checkpoint import capture_rng_state, load_checkpoint, restore_rng_state, save_checkpoint
 from .ema import ema_decay_at, update_ema
@@ -75,6 +75,7 @@ class Trainer:
             # flushing them to zero made CPU steps 15-30% faster (benchmarks/RESULTS.md).
             torch.set_flush_denormal(True)
         seed_everything(tc.seed)
+        self.notices: list[str] = []  # what the user should know, logged once the run has begun
         self.dataset = build_dataset(config.data)
         self.class_names: list[str] = list(getattr(self.dataset, "class_names", []))
         self._build_networks()
@@ -100,9 +101,9 @@ class Trainer:
         data = self.config.data
         images = len(self.dataset) // (2 if data.xflip else 1)
         loss = resolve_augment(self.config.loss, images, data.channels)
-        if self.config.loss.augment.strip() == "auto" and loss.augment:
-            log.info("%d images (< %d): DiffAugment %s is on; --augment '' turns it off", images,
-                     SMALL_DATA_IMAGES, loss.augment)
+        if self.config.loss.augment.strip() == "auto" and loss.augment:  # told once the run has started
+            self.notices.append(f"{images} images (< {SMALL_DATA_IMAGES}): DiffAugment {loss.augment} is on; "
+                                "--augment '' turns it off")
         return loss
 
     def _build_networks(self) -> None:
@@ -438,18 +439,37 @@ def train(config: RunConfig, resume: str | Path | None = None, show_progress: bo
                 remove_stale_temps(folder)  # left by a process killed mid-write
             checkpoint = run_dir / "checkpoints" / "latest.pt"
             state = load_checkpoint(checkpoint) if checkpoint.is_file() else None  # None: from step 0
+            check_resumable(run_dir, state, config)
             trainer = Trainer(config, run_dir, resume=state)
             write_json(run_dir / "config.json", config.to_dict())  # a resume may change steps or reporting
-            log.info("run folder: %s (step %d of %d)", run_dir, trainer.step_count, config.train.steps)
-            return trainer.run(show_progress=show_progress)
+            return _start(trainer, show_progress)
     trainer = Trainer(config, None)  # fails on bad data before any folder is made
     trainer.run_dir = create_run_dir(config.train.out, config.run_name())
     with RunLock(trainer.run_dir):
         try:
             write_json(trainer.run_dir / "config.json", config.to_dict())
-            log.info("run folder: %s (step 0 of %d)", trainer.run_dir, config.train.steps)
-            return trainer.run(show_progress=show_progress)
+            return _start(trainer, show_progress)
         except BaseException:
             if not (trainer.run_dir / "checkpoints" / "latest.pt").is_file():
                 shutil.rmtree(trainer.run_dir, ignore_errors=True)  # nothing to resume: leave nothing behind
             raise
+
+
+def _start(trainer: Trainer, show_progress: bool) -> TrainResult:
+    """Say where the run is (and what was decided for it), then run it."""
+    log.info("run folder: %s (step %d of %d)", trainer.run_dir, trainer.step_count, trainer.config.train.steps)
+    for notice in trainer.notices:
+        log.info("%s", notice)
+    return trainer.run(show_progress=show_progress)
+
+
+def check_resumable(run_dir: Path, state: dict[str, Any] | None, config: RunConfig) -> None:
+    """ReelganError, before anything is written, if `run_dir` cannot continue as `config` asks."""
+    if state is None and (run_dir / "generator.safetensors").exists():
+        raise ReelganError(f"{run_dir} has an exported generator but no checkpoints/latest.pt: its checkpoint was "
+                           "removed, so it cannot continue; start a new run (its generator.safetensors still samples)")
+    step = state["step"] if state is not None else 0
+    if config.train.steps <= step:
+        raise ReelganError(f"{run_dir} is already at step {step}; give --steps more than {step} to train further")
+    for name in ("stats.jsonl", "metrics.jsonl"):
+        read_jsonl(run_dir / name)  # a damaged log is named now, not half-rewritten later

@@ -52,13 +52,20 @@ def latest_run(root: str | Path) -> Path:
     return runs[-1]
 
 
+def check_run_folder(path: Path) -> None:
+    """ReelganError unless `path` is a folder (a run folder given as a file or a missing path is named)."""
+    if path.is_file():
+        raise ReelganError(f"{path} is a file, not a run folder; give a folder such as runs/00001-... or 'latest'")
+    if not path.is_dir():
+        raise ReelganError(f"run folder {path} not found; give a folder such as runs/00001-... or 'latest'")
+
+
 def resolve_run_dir(target: str | Path, root: str | Path = "runs") -> Path:
     """A run folder from a path, or `latest` for the newest run under `root`."""
     if str(target) == "latest":
         return latest_run(root)
     path = Path(target)
-    if not path.is_dir():
-        raise ReelganError(f"run folder {path} not found; give a folder such as runs/00001-... or 'latest'")
+    check_run_folder(path)
     if not (path / "checkpoints" / "latest.pt").is_file() and not (path / "config.json").is_file():
         raise ReelganError(f"{path} has neither checkpoints/latest.pt nor config.json, so it is not a reelgan run "
                            "folder; give the folder `reelgan train` printed")
@@ -95,8 +102,7 @@ def truncate_jsonl(path: Path, last_step: int) -> None:
     """Keep only whole lines logged up to `last_step` (a run that died after its last checkpoint wrote more)."""
     if not path.is_file():
         return
-    kept = [row for row in read_jsonl(path) if isinstance(row.get("step", 0), (int, float))
-            and row.get("step", 0) <= last_step]
+    kept = [row for row in read_jsonl(path) if row["step"] <= last_step]
     tmp = path.with_name(temp_name(path.name))
     tmp.write_text("".join(json.dumps(row) + "\n" for row in kept))
     tmp.replace(path)
@@ -146,8 +152,10 @@ class RunLock:
         except OSError:
             os.close(fd)
             raise self._refuse() from None
-        os.ftruncate(fd, 0)
-        os.write(fd, str(os.getpid()).encode())
+        pid = str(os.getpid()).encode()
+        if os.read(fd, 32) != pid:  # the last writer's id stays in the file; rewrite it only when it changes
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, pid, 0)
         self._fd, self._flock = fd, True
 
     def _acquire_exclusive_create(self) -> None:  # pragma: no cover - Windows
@@ -168,14 +176,12 @@ class RunLock:
         raise self._refuse()
 
     def release(self) -> None:
-        """Give the lock up. A flock'd file stays (emptied): removing it would let two later writers lock
-        two different files; an O_EXCL lock file is removed."""
+        """Give the lock up. A flock'd file stays (removing it would let two later writers lock two different
+        files); an O_EXCL lock file is removed."""
         if self._fd is None:
             return
         try:
-            if self._flock:
-                os.ftruncate(self._fd, 0)
-            else:  # pragma: no cover - Windows
+            if not self._flock:  # pragma: no cover - Windows
                 self.path.unlink(missing_ok=True)
         finally:
             os.close(self._fd)
