@@ -2011,6 +2011,38 @@ def isolated(tmp_path, monkeypatch):
     return tmp_path
 
 
+HELD_LOCKS: list = []  # run locks a case holds while its command runs; released after each test
+
+
+@pytest.fixture(autouse=True)
+def release_held_locks():
+    yield
+    while HELD_LOCKS:
+        HELD_LOCKS.pop().release()
+
+
+def held_run(tmp: Path, fx: Fixtures, name: str = "run") -> str:
+    """A copy of the run, locked as a training process holds it (another open file of the lock: same effect)."""
+    from reelgan.train.rundir import RunLock
+
+    run = run_copy(tmp, fx, name)
+    lock = RunLock(tmp / run)
+    lock.acquire()
+    HELD_LOCKS.append(lock)
+    return run
+
+
+@case("train-resume-run-held-by-another-process", "being trained by process")
+def _(tmp, fx):
+    return ["train", "--resume", held_run(tmp, fx), "--steps", "4", "--no-progress"]
+
+
+@case("train-resume-latest-held-by-another-process", "being trained by process")
+def _(tmp, fx):
+    held_run(tmp, fx, "00001-run")
+    return ["train", "--resume", "latest", "--out", ".", "--steps", "4", "--no-progress"]
+
+
 @pytest.mark.parametrize("bad", CASES, ids=[c.id for c in CASES])
 def test_bad_input_is_refused_cleanly(bad: Case, isolated, fx, capsys):
     if bad.skip_if is not None and (reason := bad.skip_if()):

@@ -95,7 +95,7 @@ def test_corrupt_image_is_skipped_and_training_goes_on(tmp_path, caplog):
         Image.new("L", (20, 20), i * 60).save(folder / f"{i}.png")
     (folder / "bad.png").write_bytes(b"\x89PNG broken")
     assert main(["train", *TINY, "--data", str(folder), "--steps", "2", "--out", str(tmp_path / "runs")]) == 0
-    assert "skipped 1 unreadable" in caplog.text
+    assert "skipped 1 image file(s)" in caplog.text and "1 not a readable image" in caplog.text
 
 
 def test_generate_images_and_grid_carry_ai_metadata(tmp_path, trained_run):
