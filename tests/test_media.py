@@ -157,7 +157,6 @@ def test_mp4_streams_iterable_and_rgba(tmp_path, record: dict) -> None:
         lambda p, r: save_png(p / "x.png", np.zeros((4, 4, 2), np.uint8), r),
         lambda p, r: save_png(p / "x.png", np.zeros((1, 4, 4, 3), np.uint8), r),
         lambda p, r: save_png(p / "x.png", np.zeros((4, 4), np.uint8), {"seed": 1}),
-        lambda p, r: save_png(p / "no" / "x.png", np.zeros((4, 4), np.uint8), r),
         lambda p, r: save_gif(p / "x.gif", np.zeros((0, 4, 4), np.uint8), 10, r),
         lambda p, r: save_gif(p / "x.gif", np.zeros((2, 4, 4), np.uint8), 0, r),
         lambda p, r: save_mp4(p / "x.mp4", np.zeros((0, 4, 4), np.uint8), 10, r),
@@ -201,3 +200,9 @@ def test_failing_gif_write_leaves_nothing(tmp_path, record: dict) -> None:
     with pytest.raises(ReelganError):
         save_gif(tmp_path / "x.gif", bad, 10, record)
     assert os.listdir(tmp_path) == []
+
+
+def test_writers_make_the_folders_their_checked_path_needs(tmp_path, record: dict) -> None:
+    path = tmp_path / "new" / "deeper" / "x.png"
+    save_png(path, np.zeros((4, 4), np.uint8), record)
+    assert path.is_file() and [p.name for p in path.parent.iterdir()] == ["x.png"]  # no temp file left

@@ -306,3 +306,50 @@ def test_the_shape_check_works_for_any_module():
     assert "not named tensors" in state_mismatch(net, [1, 2])
     with pytest.raises(ReelganError):
         load_generator(Path("missing.safetensors"))
+
+
+# --- every other loader: a crafted pickle in the place of its file -----------------------------------
+
+def crafted_pickle(path: Path, marker: Path) -> Path:
+    """A file at `path` whose unpickling (by torch.load without weights_only) would create `marker`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save({"format": "reelgan-checkpoint-1", "G_ema": MakesMarker(marker)}, path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory) -> Path:
+    from reelgan.train import train
+
+    folder = tmp_path_factory.mktemp("security-run")
+    return train(build_config(overrides=tiny_overrides(folder)), show_progress=False).run_dir
+
+
+@pytest.mark.parametrize("loader", ["generate-checkpoint", "resume-checkpoint", "inception-weights",
+                                    "domain-extractor", "clip-extractor", "generator-safetensors"])
+def test_no_loader_runs_code_from_a_crafted_file(tmp_path, tiny_run, capsys, monkeypatch, loader):
+    monkeypatch.chdir(tmp_path)
+    marker = tmp_path / "ran-code"
+    run = tmp_path / "run"
+    shutil.copytree(tiny_run, run)
+    if loader == "generate-checkpoint":
+        argv = ["generate", str(crafted_pickle(tmp_path / "evil.pt", marker)), "--out", "out"]
+    elif loader == "resume-checkpoint":
+        crafted_pickle(run / "checkpoints" / "latest.pt", marker)
+        argv = ["train", "--resume", str(run), "--steps", "8", "--no-progress"]
+    elif loader == "inception-weights":
+        argv = ["metrics", str(run), "--data", "logograms", "--metrics", "fid", "--n", "10",
+                "--extractor", str(crafted_pickle(tmp_path / "inception.pth", marker))]
+    elif loader in ("domain-extractor", "clip-extractor"):
+        weights = crafted_pickle(tmp_path / "extractor.safetensors", marker)
+        (tmp_path / "extractor.json").write_text("{}")
+        metric = "fid" if loader == "domain-extractor" else "fvd"
+        argv = ["metrics", str(run), "--data", "logograms", "--metrics", metric, "--n", "10",
+                "--extractor", str(weights)]
+    else:
+        crafted_pickle(run / "generator.safetensors", marker)
+        argv = ["generate", str(run), "--out", "out"]
+    assert main(argv) == 2
+    error_line(capsys)
+    assert not marker.exists()
+    assert not (tmp_path / "out").exists()
