@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 from ..errors import ReelganError
-from ..paths import read_jsonl, temp_name
+from ..paths import NAME_MAX_BYTES, read_jsonl, short_name, temp_name
 
 RUN_PATTERN = re.compile(r"^(\d{5})-")
 
@@ -16,7 +16,7 @@ RUN_PATTERN = re.compile(r"^(\d{5})-")
 def _safe_name(name: str) -> str:
     """A run name usable as a folder name on every OS."""
     cleaned = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.")
-    return cleaned or "run"
+    return short_name(cleaned or "run", NAME_MAX_BYTES - len("00000-"))
 
 
 def run_number(path: Path) -> int | None:
