@@ -5,7 +5,8 @@ from reelgan.augment import DiffAugment
 from reelgan.config import LossConfig
 from reelgan.losses import (
     GANLoss, gradient_penalty, hinge_critic_loss, nonsaturating_critic_loss, nonsaturating_generator_loss,
-    r1_penalty, wasserstein_critic_loss, wasserstein_generator_loss,
+    r1_penalty, relativistic_critic_loss, relativistic_generator_loss, wasserstein_critic_loss,
+    wasserstein_generator_loss,
 )
 
 
@@ -109,3 +110,46 @@ def test_diffaugment_colour_leaves_alpha_alone():
 def test_empty_policy_is_identity():
     x = torch.randn(2, 1, 8, 8)
     assert DiffAugment([])(x) is x
+
+
+def test_relativistic_pairing_on_known_scores():
+    real, fake = torch.tensor([2.0, 0.0]), torch.tensor([-0.5, 1.5])
+    softplus = torch.nn.functional.softplus
+    # pairs (2, -0.5) and (0, 1.5): the critic pays softplus(fake - real), the generator softplus(real - fake)
+    assert relativistic_critic_loss(real, fake).item() == pytest.approx(float(softplus(torch.tensor([-2.5, 1.5])).mean()))
+    assert relativistic_generator_loss(fake, real).item() == pytest.approx(float(softplus(torch.tensor([2.5, -1.5])).mean()))
+    # only the pairing matters: shifting every score by a constant changes nothing
+    assert relativistic_critic_loss(real + 7, fake + 7).item() == pytest.approx(relativistic_critic_loss(real, fake).item())
+
+
+def test_r3gan_critic_phase_adds_lazy_r1_and_r2_in_closed_form():
+    """D(x) = <w, x> has input gradient w for reals and fakes alike: R1 = R2 = ||w||^2, scaled by gamma/2 and
+    the lazy interval."""
+    weight = torch.randn(1, 4, 4)
+    critic = LinearCritic(weight)
+    config = LossConfig(kind="r3gan", r1_gamma=0.5, r1_interval=4, augment="")
+    loss = GANLoss(config, ConstantGenerator(torch.zeros(1, 4, 4)), critic)
+    real = torch.randn(3, 1, 4, 4)
+    result = loss.critic_phase(real, None, torch.randn(3, 2), apply_r1=True)
+    norm2 = weight.square().sum().item()
+    assert result.stats["r1"].item() == pytest.approx(norm2, rel=1e-5)
+    assert result.stats["r2"].item() == pytest.approx(norm2, rel=1e-5)
+    real_scores = (real.flatten(1) * weight.flatten()).sum(1)
+    pairing = torch.nn.functional.softplus(0 - real_scores).mean().item()  # fakes are zeros: D(fake) = 0
+    assert result.loss.item() == pytest.approx(pairing + 0.5 / 2 * (2 * norm2) * 4, rel=1e-5)
+    assert critic.calls == 1  # real and fake in one pass; the penalties reuse it
+    plain = loss.critic_phase(real, None, torch.randn(3, 2), apply_r1=False)
+    assert "r1" not in plain.stats and plain.loss.item() == pytest.approx(pairing, rel=1e-5)
+
+
+def test_r3gan_generator_phase_needs_and_uses_real_images():
+    critic = LinearCritic(torch.ones(1, 2, 2))
+    G = ConstantGenerator(torch.zeros(1, 2, 2))
+    loss = GANLoss(LossConfig(kind="r3gan", augment=""), G, critic)
+    with pytest.raises(ValueError):
+        loss.generator_phase(torch.randn(4, 2), None)
+    result = loss.generator_phase(torch.randn(4, 2), None, real=torch.ones(4, 1, 2, 2))
+    expected = torch.nn.functional.softplus(torch.tensor(4.0 - 0.0)).item()  # D(real) = 4, D(fake) = 0
+    assert result.loss.item() == pytest.approx(expected, rel=1e-5)
+    result.loss.backward()
+    assert (G.image.grad < 0).all()  # descending raises D(G(z)) towards D(real)

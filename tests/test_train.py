@@ -17,7 +17,7 @@ def run(config, **kwargs):
 
 
 @pytest.mark.parametrize("arch", ["dcgan", "resnet"])
-@pytest.mark.parametrize("loss", ["wgan-gp", "hinge", "ns-r1"])
+@pytest.mark.parametrize("loss", ["wgan-gp", "hinge", "ns-r1", "r3gan"])
 @pytest.mark.parametrize("channels", [1, 3, 4])
 def test_every_network_loss_and_channel_count_trains(tiny_config, arch, loss, channels):
     config = tiny_config(net={"arch": arch}, loss={"kind": loss, "r1_interval": 2},
@@ -85,6 +85,7 @@ def all_tensors(state):
     {"loss": {"kind": "wgan-gp", "augment": "translation,cutout,color"}},
     {"loss": {"kind": "ns-r1", "r1_interval": 3}, "train": {"g_batch": 6, "ema_decay": 0.9}},
     {"net": {"arch": "resnet"}, "loss": {"kind": "hinge"}, "train": {"lr_decay": False}},
+    {"loss": {"kind": "r3gan", "r1_interval": 2}, "train": {"g_batch": 6}},  # the G phase draws reals too
 ])
 def test_stopped_and_resumed_run_ends_with_the_same_weights(tiny_config, tmp_path, sections):
     def config(steps, out):

@@ -28,7 +28,7 @@ BUILTIN_DATASETS = ("logograms",)
 BUILTIN_CLIP_SETS = ("moving-glyphs", "ink-rings")
 DATA_KINDS = ("image", "video")
 ARCHITECTURES = ("dcgan", "resnet")
-LOSSES = ("wgan-gp", "hinge", "ns-r1")
+LOSSES = ("wgan-gp", "hinge", "ns-r1", "r3gan")
 CRITIC_NORMS = ("none", "layernorm")
 AUGMENTS = ("translation", "cutout", "color")
 RESOLUTIONS = (16, 32, 64, 128, 256)
@@ -186,10 +186,10 @@ class NetConfig:
 class LossConfig:
     """The adversarial loss, its regularisers, and differentiable augmentation."""
 
-    kind: str = "wgan-gp"      # wgan-gp, hinge, or ns-r1 (non-saturating with lazy R1)
+    kind: str = "wgan-gp"      # wgan-gp, hinge, ns-r1 (non-saturating, lazy R1), r3gan (relativistic, lazy R1+R2)
     gp_weight: float = 10.0    # lambda of the WGAN-GP gradient penalty
     drift: float = 0.001       # epsilon * D(real)^2 keeps WGAN critic scores near 0 (0 to disable)
-    r1_gamma: float = 1.0      # gamma of the R1 penalty (ns-r1)
+    r1_gamma: float = 1.0      # gamma of the R1 penalty (ns-r1), and of R1 + R2 (r3gan)
     r1_interval: int = 16      # lazy R1: apply every this many critic steps, scaled up to match
     augment: str = "auto"      # DiffAugment: translation,cutout,color list, "" = off, auto = on under 5k images
 

@@ -31,6 +31,20 @@ def nonsaturating_critic_loss(real: torch.Tensor, fake: torch.Tensor) -> torch.T
     return F.softplus(-real).mean() + F.softplus(fake).mean()
 
 
+def relativistic_critic_loss(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+    """Relativistic pairing (Jolicoeur-Martineau 2019; R3GAN, Huang et al. 2024): E[softplus(D(fake) - D(real))].
+
+    Real sample i is paired with fake sample i: the critic learns which of the pair is real, not where the
+    data are, which removes the mode-dropping minima of the plain logistic loss.
+    """
+    return F.softplus(fake - real).mean()
+
+
+def relativistic_generator_loss(fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
+    """The generator's side of the pairing: E[softplus(D(real) - D(fake))] (real scores held fixed)."""
+    return F.softplus(real.detach() - fake).mean()
+
+
 def wasserstein_generator_loss(fake: torch.Tensor) -> torch.Tensor:
     """Generator loss of WGAN and hinge GANs: -E[D(G(z))]."""
     return -fake.mean()
@@ -65,9 +79,13 @@ def r1_penalty(inputs: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
 
 
 CRITIC_LOSSES = {"wgan-gp": wasserstein_critic_loss, "hinge": hinge_critic_loss,
-                 "ns-r1": nonsaturating_critic_loss}
+                 "ns-r1": nonsaturating_critic_loss, "r3gan": relativistic_critic_loss}
 GENERATOR_LOSSES = {"wgan-gp": wasserstein_generator_loss, "hinge": wasserstein_generator_loss,
-                    "ns-r1": nonsaturating_generator_loss}
+                    "ns-r1": nonsaturating_generator_loss}  # r3gan's generator loss also needs real scores
+# Losses regularised by zero-centred gradient penalties every `r1_interval` critic steps (lazy): ns-r1 on the
+# reals (R1), r3gan on the reals and the fakes (R1 + R2).
+LAZY_REGULARISED = ("ns-r1", "r3gan")
+RELATIVISTIC = ("r3gan",)  # the generator phase scores a real batch too
 
 
 @dataclass
@@ -86,7 +104,7 @@ class GANLoss:
         self.config, self.G, self.D = config, generator, critic
         self.augment = DiffAugment(config.augment_ops)
         self.critic_loss = CRITIC_LOSSES[config.kind]
-        self.generator_loss = GENERATOR_LOSSES[config.kind]
+        self.generator_loss = GENERATOR_LOSSES.get(config.kind)
         self.autocast = autocast
 
     def _scores(self, images: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
@@ -115,8 +133,10 @@ class GANLoss:
             fake = self.generate(z, labels)  # (B, C, H, W); no generator graph in the critic phase
         both = self.augment(torch.cat([real, fake]))  # (2B, C, H, W), augmented per sample
         real_aug, fake_aug = both[:batch], both[batch:]
+        with_r2 = apply_r1 and self.config.kind in RELATIVISTIC
         if apply_r1:
             real_aug = real_aug.detach().requires_grad_(True)
+            fake_aug = fake_aug.detach().requires_grad_(with_r2)
             both = torch.cat([real_aug, fake_aug])
         both_labels = None if labels is None else torch.cat([labels, labels])
         real_scores, fake_scores = self._scores(both, both_labels).split(batch)  # each (B,)
@@ -127,9 +147,14 @@ class GANLoss:
             loss = loss + self._wgan_regularisers(real_aug, fake_aug, labels, real_scores, stats)
         if apply_r1:
             r1 = r1_penalty(real_aug, real_scores)
-            # Lazy regularisation: applied every r1_interval steps, so scaled up to the same average strength.
-            loss = loss + (self.config.r1_gamma / 2) * r1 * self.config.r1_interval
+            penalty = r1
             stats["r1"] = r1.detach()
+            if with_r2:  # R2: the same zero-centred penalty on the fakes (R3GAN)
+                r2 = r1_penalty(fake_aug, fake_scores)
+                penalty = penalty + r2
+                stats["r2"] = r2.detach()
+            # Lazy regularisation: applied every r1_interval steps, so scaled up to the same average strength.
+            loss = loss + (self.config.r1_gamma / 2) * penalty * self.config.r1_interval
         return PhaseResult(loss, stats)
 
     def _wgan_regularisers(self, real: torch.Tensor, fake: torch.Tensor, labels: torch.Tensor | None,
@@ -144,8 +169,19 @@ class GANLoss:
             extra = extra + self.config.drift * real_scores.square().mean()
         return extra
 
-    def generator_phase(self, z: torch.Tensor, labels: torch.Tensor | None) -> PhaseResult:
-        """The generator's loss on a batch of latents `z` (B, latent) with class `labels` (B,) or None."""
+    def generator_phase(self, z: torch.Tensor, labels: torch.Tensor | None,
+                        real: torch.Tensor | None = None) -> PhaseResult:
+        """The generator's loss on a batch of latents `z` (B, latent) with class `labels` (B,) or None.
+
+        Relativistic losses pair each fake with a real image: `real` (B, C, H, W) of the same `labels`.
+        """
         fake = self.augment(self.generate(z, labels))  # (B, C, H, W)
-        loss = self.generator_loss(self._scores(fake, labels))
+        if self.config.kind not in RELATIVISTIC:
+            loss = self.generator_loss(self._scores(fake, labels))
+            return PhaseResult(loss, {"loss_G": loss.detach()})
+        if real is None or real.size(0) != fake.size(0):
+            raise ValueError("a relativistic generator phase needs a real batch as large as its latents")
+        both_labels = None if labels is None else torch.cat([labels, labels])
+        real_scores, fake_scores = self._scores(torch.cat([self.augment(real), fake]), both_labels).split(len(z))
+        loss = relativistic_generator_loss(fake_scores, real_scores)
         return PhaseResult(loss, {"loss_G": loss.detach()})

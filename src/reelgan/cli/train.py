@@ -85,10 +85,11 @@ def add_parser(subparsers) -> None:
     net.add_argument("--max-width", type=int, help="cap on channels of any layer")
     net.add_argument("--critic-norm", help="none or layernorm (critics never use batch norm)")
     loss = p.add_argument_group("loss")
-    loss.add_argument("--loss", help="wgan-gp (default), hinge, or ns-r1 (non-saturating + lazy R1)")
+    loss.add_argument("--loss", help="wgan-gp (default), hinge, ns-r1 (non-saturating + lazy R1) or r3gan "
+                      "(relativistic pairing + lazy R1 and R2, Huang et al. 2024)")
     loss.add_argument("--gp-weight", type=float, help="gradient penalty lambda (default 10)")
     loss.add_argument("--drift", type=float, help="WGAN drift epsilon on D(real)^2")
-    loss.add_argument("--r1-gamma", type=float, help="R1 gamma for ns-r1")
+    loss.add_argument("--r1-gamma", type=float, help="R1 gamma for ns-r1 (R1 + R2 for r3gan)")
     loss.add_argument("--r1-interval", type=int, help="lazy R1 interval in critic steps")
     loss.add_argument("--augment", help="DiffAugment policy, e.g. translation,cutout,color ('' = off; default "
                       "auto: translation,cutout (+color for RGB) under 5,000 images)")

@@ -28,7 +28,7 @@ from ..data import build_dataset, build_loader
 from ..devices import pick_device
 from ..errors import ReelganError
 from ..generator import Generator, export_generator, generator_spec, weights_hash
-from ..losses import GANLoss
+from ..losses import LAZY_REGULARISED, RELATIVISTIC, GANLoss
 from ..media import make_grid, save_png
 from ..nets import build_critic, build_generator
 from ..nets.check import load_state_checked
@@ -198,6 +198,16 @@ class Trainer:
             images = images.to(self.device, non_blocking=True, memory_format=memory_format)
             yield images, (labels.to(self.device) if self.class_names else None)
 
+    def _real_batch_of(self, n: int) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """`n` real images (and their labels) from the stream, taking more batches when n exceeds --batch."""
+        images, labels = [], []
+        while sum(len(x) for x in images) < n:
+            real, real_labels = next(self.stream)
+            images.append(real)
+            labels.append(real_labels)
+        real = torch.cat(images)[:n]
+        return real, (None if labels[0] is None else torch.cat(labels)[:n])
+
     def _generator_labels(self, n: int) -> torch.Tensor | None:
         if not self.class_names:
             return None
@@ -223,7 +233,8 @@ class Trainer:
         for _ in range(tc.n_critic):
             real, labels = next(self.stream)
             z = torch.randn(real.size(0), self.latent_dim, device=self.device)
-            apply_r1 = lc.kind == "ns-r1" and lc.r1_gamma > 0 and self.critic_steps % lc.r1_interval == 0
+            apply_r1 = (lc.kind in LAZY_REGULARISED and lc.r1_gamma > 0
+                        and self.critic_steps % lc.r1_interval == 0)
             result = self.loss.critic_phase(real, labels, z, apply_r1=apply_r1)
             self._optimise(self.opt_D, result.loss)
             self.critic_steps += 1
@@ -231,7 +242,11 @@ class Trainer:
         self.G.requires_grad_(True)
         self.D.requires_grad_(False)
         z = torch.randn(tc.generator_batch, self.latent_dim, device=self.device)
-        result = self.loss.generator_phase(z, self._generator_labels(tc.generator_batch))
+        if lc.kind in RELATIVISTIC:  # each fake is paired with a real image of the same class
+            real, labels = self._real_batch_of(tc.generator_batch)
+            result = self.loss.generator_phase(z, labels, real)
+        else:
+            result = self.loss.generator_phase(z, self._generator_labels(tc.generator_batch))
         self._optimise(self.opt_G, result.loss)
         add_stats(stats, result.stats)
         update_ema(self.G_ema, self.G, ema_decay_at(self.step_count, tc.ema_decay))
