@@ -215,3 +215,20 @@ def test_an_image_over_the_pixel_limit_is_skipped_and_counted(tmp_path, monkeypa
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)  # 40x40 is over twice the limit: a "bomb"
     dataset = ImageDataset(tmp_path, resolution=16, channels=1)
     assert len(dataset) == 1 and dataset.skipped == 1
+
+
+@pytest.mark.parametrize("fit", ["crop", "pad", "resize"])
+def test_fit_modes_make_squares_and_pad_keeps_small_images_sharp(tmp_path, fit):
+    stroke = np.full((28, 28), 255, np.uint8)
+    stroke[:, 13:15] = 0  # a 2 px vertical stroke on white paper
+    Image.fromarray(stroke).save(tmp_path / "a.png")
+    Image.fromarray(np.full((10, 30), 40, np.uint8)).save(tmp_path / "wide.png")  # dark, 3:1
+    dataset = ImageDataset(tmp_path, resolution=32, channels=1, fit=fit)
+    a, wide = (dataset.raw(i)[0] for i in range(2))  # (32, 32) each, sorted by name: a.png, wide.png
+    assert a.shape == wide.shape == (32, 32)
+    if fit == "pad":
+        assert np.array_equal(a[2:30, 2:30], stroke)  # every pixel kept, centred, paper around it
+        assert (a[:2] == 255).all() and (wide == 40).all()  # padded with each image's own border colour
+    else:
+        assert not np.isin(a, (0, 255)).all()  # resampling 28 -> 32 px blurs the stroke's edges
+    assert "2 of 2 smaller than 32 px and 1 not square" in dataset.describe() and f"--fit {fit}" in dataset.describe()

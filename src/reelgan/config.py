@@ -27,6 +27,7 @@ else:  # pragma: no cover - Python 3.10
 BUILTIN_DATASETS = ("logograms",)
 BUILTIN_CLIP_SETS = ("moving-glyphs", "ink-rings")
 DATA_KINDS = ("image", "video")
+FITS = ("crop", "pad", "resize")  # how an image becomes a resolution x resolution square
 ARCHITECTURES = ("dcgan", "resnet")
 LOSSES = ("wgan-gp", "hinge", "ns-r1", "r3gan")
 CRITIC_NORMS = ("none", "layernorm")
@@ -106,6 +107,7 @@ class DataConfig:
     kind: str = "image"         # image, or video: clips (C, T, H, W) from videos, frame folders or a clip set
     frames: int = 8             # video: frames per clip (T, 8-16)
     stride: int = 1             # video: take every stride-th frame of the footage
+    fit: str = "crop"           # images not square or smaller than resolution: crop, pad (border colour), resize
 
     def __post_init__(self) -> None:
         check_field_types(self, "data")
@@ -123,6 +125,7 @@ class DataConfig:
         _check_int("data.seed", self.seed, minimum=0)
         _check_choice("data.kind", self.kind, DATA_KINDS)
         _check_int("data.stride", self.stride, minimum=1)
+        _check_choice("data.fit", self.fit, FITS)
         if self.kind == "video":
             if self.max_images or self.xflip or self.class_depth != 1:
                 raise ReelganError("--max-images, --xflip and --class-depth are for images; drop them for --kind video")

@@ -27,7 +27,8 @@ EXAMPLES = """\
 FLAG_FIELDS: dict[str, tuple[str, str]] = {
     "data": ("data", "source"), "resolution": ("data", "resolution"), "channels": ("data", "channels"),
     "cond": ("data", "cond"), "class_depth": ("data", "class_depth"), "max_images": ("data", "max_images"),
-    "xflip": ("data", "xflip"), "kind": ("data", "kind"), "frames": ("data", "frames"), "stride": ("data", "stride"),
+    "xflip": ("data", "xflip"), "kind": ("data", "kind"), "fit": ("data", "fit"), "frames": ("data", "frames"),
+    "stride": ("data", "stride"),
     "content_dim": ("net", "content_dim"), "motion_dim": ("net", "motion_dim"),
     "data_size": ("data", "size"), "data_seed": ("data", "seed"),
     "net": ("net", "arch"), "latent_dim": ("net", "latent_dim"), "g_width": ("net", "g_width"),
@@ -72,6 +73,8 @@ def add_parser(subparsers) -> None:
     data.add_argument("--class-depth", type=int, help="with --cond: folder levels that name a class (default 1; "
                       "Omniglot: 1 = alphabet, 2 = alphabet/character)")
     data.add_argument("--max-images", type=int, help="use at most this many images")
+    data.add_argument("--fit", help="images smaller than --resolution or not square: crop (default: scale the "
+                      "short side, crop the centre), pad (keep every pixel, pad with the border colour) or resize")
     data.add_argument("--xflip", action=argparse.BooleanOptionalAction, help="add left-right mirror images")
     data.add_argument("--data-size", type=int, help="glyphs in a procedural dataset (default 20000)")
     data.add_argument("--data-seed", type=int, help="seed of a procedural dataset")

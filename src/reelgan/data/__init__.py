@@ -30,7 +30,7 @@ def build_dataset(config: DataConfig) -> torch.utils.data.Dataset:
         return LogogramDataset(config.size, config.resolution, config.channels, config.seed, config.xflip)
     assert config.source not in BUILTIN_DATASETS, "every built-in dataset needs a branch above"
     return ImageDataset(config.source, config.resolution, config.channels, config.cond,
-                        config.max_images, config.xflip, config.class_depth)
+                        config.max_images, config.xflip, config.class_depth, config.fit)
 
 
 def build_loader(dataset: torch.utils.data.Dataset, batch_size: int, seed: int, start_batch: int,

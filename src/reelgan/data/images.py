@@ -81,9 +81,45 @@ def resize_center_crop(image: Image.Image, resolution: int) -> Image.Image:
     return image.crop((left, top, left + resolution, top + resolution))
 
 
-def prepare_image(data: bytes | np.ndarray, resolution: int, channels: int) -> np.ndarray:
-    """Decode, convert, resize and crop one image: returns uint8 `(C, H, W)`."""
-    image = resize_center_crop(convert_channels(to_pil(data), channels), resolution)
+def border_colour(image: Image.Image) -> tuple[int, ...] | int:
+    """The median colour of an image's outermost pixels: the paper or background to pad with."""
+    pixels = np.asarray(image)
+    if pixels.ndim == 2:
+        pixels = pixels[:, :, None]
+    edge = np.concatenate([pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]])  # (perimeter, C)
+    colour = tuple(int(v) for v in np.median(edge, axis=0))
+    return colour[0] if len(colour) == 1 else colour
+
+
+def pad_to_square(image: Image.Image, resolution: int) -> Image.Image:
+    """Shrink so the long side fits `resolution` (never enlarge), then pad to a centred square with the border
+    colour: small images keep their pixels exactly (no upsampling blur), non-square ones are not cropped."""
+    width, height = image.size
+    if max(width, height) > resolution:
+        scale = resolution / max(width, height)
+        image = image.resize((max(1, round(width * scale)), max(1, round(height * scale))),
+                             Image.Resampling.LANCZOS, reducing_gap=3.0)
+        width, height = image.size
+    canvas = Image.new(image.mode, (resolution, resolution), border_colour(image))
+    canvas.paste(image, ((resolution - width) // 2, (resolution - height) // 2))
+    return canvas
+
+
+def fit_image(image: Image.Image, resolution: int, fit: str = "crop") -> Image.Image:
+    """`image` as a `resolution` square: crop (scale the short side, crop the centre), pad (see
+    `pad_to_square`) or resize (scale both sides, changing the aspect ratio if it is not square)."""
+    if fit == "pad":
+        return pad_to_square(image, resolution)
+    if fit == "resize":
+        if image.size == (resolution, resolution):
+            return image
+        return image.resize((resolution, resolution), Image.Resampling.LANCZOS, reducing_gap=3.0)
+    return resize_center_crop(image, resolution)
+
+
+def prepare_image(data: bytes | np.ndarray, resolution: int, channels: int, fit: str = "crop") -> np.ndarray:
+    """Decode, convert and fit (`fit_image`) one image: returns uint8 `(C, H, W)`."""
+    image = fit_image(convert_channels(to_pil(data), channels), resolution, fit)
     array = np.asarray(image, dtype=np.uint8)
     if array.ndim == 2:
         array = array[:, :, None]
@@ -273,9 +309,10 @@ class ImageDataset(torch.utils.data.Dataset):
     """
 
     def __init__(self, path: str | Path, resolution: int, channels: int, cond: bool = False,
-                 max_images: int = 0, xflip: bool = False, class_depth: int = 1) -> None:
+                 max_images: int = 0, xflip: bool = False, class_depth: int = 1, fit: str = "crop") -> None:
         self.path = Path(path)
-        self.resolution, self.channels, self.xflip = resolution, channels, xflip
+        self.resolution, self.channels, self.xflip, self.fit = resolution, channels, xflip, fit
+        self.sizes: Counter[tuple[int, int]] = Counter()  # (width, height) of the images read -> count
         sources, names = find_sources(self.path, cond, class_depth)
         if max_images:
             sources, names = sources[:max_images], (names[:max_images] if names else None)
@@ -292,23 +329,31 @@ class ImageDataset(torch.utils.data.Dataset):
 
     def _scan(self, sources: list[ImageSource], labels: list[int]):
         """Decode (cached mode) or verify (lazy mode) each file, dropping unreadable ones (counted by reason)."""
-        def check(source: ImageSource) -> np.ndarray | bool | str:
+        def check(source: ImageSource) -> tuple[np.ndarray | bool | str, tuple[int, int] | None]:
+            """(the prepared image, True in lazy mode, or why it failed; its original width and height)."""
             try:
-                if self.cached:
-                    return prepare_image(source.read(), self.resolution, self.channels)
                 data = source.read()
+                if isinstance(data, np.ndarray):
+                    size = (data.shape[1], data.shape[0])
+                else:
+                    with Image.open(io.BytesIO(data)) as header:
+                        size = header.size
+                if self.cached:
+                    return prepare_image(data, self.resolution, self.channels, self.fit), size
                 if not isinstance(data, np.ndarray):
                     Image.open(io.BytesIO(data)).verify()
-                return True
+                return True, size
             except Image.DecompressionBombError:
-                return "over the pixel limit"
+                return "over the pixel limit", None
             except PermissionError:
-                return "permission denied"
+                return "permission denied", None
             except DECODE_ERRORS:
-                return "not a readable image"
+                return "not a readable image", None
 
         with ThreadPoolExecutor(max_workers=4) as pool:
-            results = list(pool.map(check, sources))
+            checked = list(pool.map(check, sources))
+        results = [result for result, _ in checked]
+        self.sizes = Counter(size for _, size in checked if size is not None)
         keep = [i for i, r in enumerate(results) if not isinstance(r, str)]
         self.skip_reasons = Counter(r for r in results if isinstance(r, str))
         images = np.stack([results[i] for i in keep]) if self.cached and keep else None  # (N, C, H, W)
@@ -328,12 +373,33 @@ class ImageDataset(torch.utils.data.Dataset):
     def _decode(self, source: ImageSource) -> np.ndarray:
         """Decode one file on access (large sets); a file that fails now is named in a clear error."""
         try:
-            return prepare_image(source.read(), self.resolution, self.channels)
+            return prepare_image(source.read(), self.resolution, self.channels, self.fit)
         except DECODE_ERRORS as exc:
             raise ReelganError(
                 f"image {source.name} in {self.path} passed the header check but cannot be decoded ({exc}); "
                 "remove or re-save it and train again (a run that saved a checkpoint continues with --resume)"
             ) from None
+
+    def describe(self) -> str:
+        """What was found and done, for the start of a run: images, skipped, sizes and how they were fitted."""
+        total = sum(self.sizes.values())
+        small = sum(n for (w, h), n in self.sizes.items() if min(w, h) < self.resolution)
+        oblong = sum(n for (w, h), n in self.sizes.items() if w != h)
+        (width, height), _ = self.sizes.most_common(1)[0] if self.sizes else ((0, 0), 0)
+        parts = [f"{len(self.sources)} images from {self.path} (most {width}x{height} px)"]
+        if self.skipped:
+            parts.append(f"skipped {self.skipped}: {self._skip_summary()}")
+        if small or oblong:
+            done = {"crop": "scaled so the short side fits, centre cropped", "pad": "padded with their border colour",
+                    "resize": "scaled to the square"}[self.fit]
+            parts.append(f"{small} of {total} smaller than {self.resolution} px and {oblong} not square: {done} "
+                         f"(--fit {self.fit}; --fit crop|pad|resize)")
+        if self.class_names:
+            counts = Counter(self.labels.tolist())
+            shown = ", ".join(f"{name} {counts[i]}" for i, name in enumerate(self.class_names[:6]))
+            more = f", ... ({len(self.class_names)} classes)" if len(self.class_names) > 6 else ""
+            parts.append(f"classes: {shown}{more}")
+        return "; ".join(parts)
 
     @property
     def num_classes(self) -> int:

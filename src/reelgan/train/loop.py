@@ -77,6 +77,11 @@ class Trainer:
         seed_everything(tc.seed)
         self.notices: list[str] = []  # what the user should know, logged once the run has begun
         self.dataset = build_dataset(config.data)
+        describe = getattr(self.dataset, "describe", None)
+        self.notices.append(describe() if describe else f"{len(self.dataset)} items from {config.data.source}")
+        threads = f", {torch.get_num_threads()} threads" if self.device.type == "cpu" else ""
+        self.notices.append(f"device {self.device}{threads}; {config.data.resolution} px, {config.data.channels} "
+                            f"channel(s), loss {config.loss.kind}")
         self.class_names: list[str] = list(getattr(self.dataset, "class_names", []))
         self._build_networks()
         autocast = (torch.autocast(self.device.type, dtype=torch.bfloat16) if tc.precision == "bf16" else None)
