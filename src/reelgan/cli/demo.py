@@ -47,6 +47,11 @@ def run_demo(args: argparse.Namespace) -> int:
           f"(stop early with Ctrl-C; the run is kept)")
     result = train(config, show_progress=not args.no_progress)
     run_dir = result.run_dir
+    if result.step < DEMO_MIN_STEPS:
+        print(f"warning: only {result.step} steps in {args.minutes:g} minutes (the demo needs about "
+              f"{DEMO_MIN_STEPS} for glyphs worth showing; another program may be using the CPU), so these samples are still "
+              f"mostly noise: continue with `reelgan train --resume {run_dir} --max-minutes 5`, or close other "
+              "programs and run the demo again")
     G = load_generator(run_dir)
     grid = make_grid(G.sample(64, seed=0))
     save_png(run_dir / "samples.png", upscale(grid, 768), make_record(generator_hash=G.hash, seed=0, n=64))
@@ -57,7 +62,7 @@ def run_demo(args: argparse.Namespace) -> int:
           f"  morph:   {run_dir / 'morph.mp4'} ({frames} frames)\n"
           f"  phrase:  {run_dir / 'phrase.png'} (\"{DEMO_PHRASE}\" written as one glyph)\n"
           f"  sheet:   {run_dir / 'sheet.png'} and sheet.pdf (samples with their seeds)\n"
-          f"  vector:  {run_dir / 'glyph.svg'} and glyph.png (sample 0, traced; transparent)\n"
+          f"  vector:  {run_dir / 'glyph.svg'} and glyph.png (a traced sample; transparent)\n"
           f"  film:    {run_dir / 'animatic.mp4'} (a 2-scene script with the generator's glyphs, subtitled;\n"
           f"           .srt, .vtt, .otio, contact sheet and authorship record beside it)\n"
           f"  generator: {run_dir / 'generator.safetensors'}")
@@ -65,6 +70,9 @@ def run_demo(args: argparse.Namespace) -> int:
 
 
 DEMO_PHRASE = "we come in peace"
+# An idle 2-core CPU trains about 930 steps in the demo's 4.5 minutes (benchmarks/RESULTS.md); under a third
+# of that, the demo says its samples are not yet worth showing.
+DEMO_MIN_STEPS = 300
 
 DEMO_SCRIPT = """Title: First Contact
 Author: reelgan demo
@@ -106,7 +114,7 @@ def write_glyph_studio(G, run_dir) -> None:
     from ..glyphs.phrase import phrase_glyph, render_phrase
     from ..glyphs.procedural import procedural_record
     from ..glyphs.sheet import contact_sheet, save_sheet
-    from ..glyphs.vector import transparent_png, write_svg
+    from ..glyphs.vector import trace_svg, transparent_png, write_svg
     from ..media import to_uint8
 
     glyph = phrase_glyph(DEMO_PHRASE)
@@ -116,6 +124,10 @@ def write_glyph_studio(G, run_dir) -> None:
     sheet = contact_sheet(list(samples), [f"seed {i}" for i in range(32)], columns=8, cell=96,
                           title=f"reelgan demo: generated glyphs, step {G.spec['trained_steps']}")
     save_sheet(sheet, run_dir / "sheet.png", make_record(generator_hash=G.hash, seed=0, n=32))
-    record = make_record(generator_hash=G.hash, seed=0)
-    write_svg(samples[0], run_dir / "glyph.svg", size=1024, record=record)
-    transparent_png(samples[0], run_dir / "glyph.png", size=1024, record=record)
+    seed = next((i for i, sample in enumerate(samples) if "<path" in trace_svg(sample, size=1024)), None)
+    if seed is None:
+        print("warning: none of the first 32 samples has ink enough to trace, so glyph.svg is empty: train longer")
+        seed = 0
+    record = make_record(generator_hash=G.hash, seed=seed)
+    write_svg(samples[seed], run_dir / "glyph.svg", size=1024, record=record)
+    transparent_png(samples[seed], run_dir / "glyph.png", size=1024, record=record)
