@@ -190,3 +190,17 @@ def test_stale_temps_are_only_those_of_dead_writers(tmp_path):
     removed = remove_stale_temps(tmp_path)
     assert [p.name for p in removed] == [".a.png.pid999999999.tmp"]
     assert sorted(p.name for p in tmp_path.iterdir()) == [f".a.png.pid{os.getpid()}.tmp", ".hidden-user-file"]
+
+
+def test_a_collapsed_step_rate_is_reported_once_with_what_to_do(caplog):
+    from types import SimpleNamespace
+
+    from reelgan.train.loop import Trainer
+
+    trainer = SimpleNamespace(slow_warned=False, device=torch.device("cpu"), run_dir="runs/00001-x")
+    caplog.set_level("WARNING", logger="reelgan")
+    for rate in (2.0, 2.2, 1.5, 0.7, 0.3, 0.2):  # 2.2 at best; 0.7 is a third of it
+        Trainer._watch_speed(trainer, rate)
+    warnings = [r.getMessage() for r in caplog.records]
+    assert warnings == ["training slowed from 2.20 to 0.70 steps/s; another program is using the CPU: close it, or "
+                        "continue with fewer threads (stop, then `reelgan train --resume runs/00001-x --threads 1`)"]

@@ -235,6 +235,7 @@ class TrainConfig:
     precision: str = "fp32"     # fp32 or bf16 (autocast, CUDA only)
     channels_last: bool = False  # channels_last memory format (faster convolutions on recent GPUs)
     workers: int = 0            # DataLoader worker processes (0: load in the training process)
+    threads: int = 0            # CPU threads for the maths (0: torch's default, one per core); same count, same bits
     log_every: int = 50         # write stats.jsonl every this many steps
     sample_every: int = 500     # write a sample grid every this many steps (0: only at the end)
     checkpoint_every: int = 500  # write checkpoints/latest.pt every this many steps (0: only at the end)
@@ -264,6 +265,7 @@ class TrainConfig:
         _check_choice("device", self.device, DEVICE_NAMES)
         _check_choice("precision", self.precision, PRECISIONS)
         _check_int("train.workers", self.workers, minimum=0)
+        _check_int("train.threads", self.threads, minimum=0)
         _check_int("train.log_every", self.log_every, minimum=1)
         _check_int("train.sample_every", self.sample_every, minimum=0)
         _check_int("train.checkpoint_every", self.checkpoint_every, minimum=0)

@@ -39,7 +39,7 @@ FLAG_FIELDS: dict[str, tuple[str, str]] = {
     "n_critic": ("train", "n_critic"), "lr_g": ("train", "lr_g"), "lr_d": ("train", "lr_d"),
     "lr_decay": ("train", "lr_decay"), "ema": ("train", "ema_decay"), "seed": ("train", "seed"),
     "device": ("train", "device"), "precision": ("train", "precision"),
-    "channels_last": ("train", "channels_last"), "workers": ("train", "workers"),
+    "channels_last": ("train", "channels_last"), "workers": ("train", "workers"), "threads": ("train", "threads"),
     "log_every": ("train", "log_every"), "sample_every": ("train", "sample_every"),
     "checkpoint_every": ("train", "checkpoint_every"), "max_minutes": ("train", "max_minutes"),
     "grid_size": ("train", "grid_size"), "name": ("train", "name"), "out": ("train", "out"),
@@ -48,7 +48,8 @@ FLAG_FIELDS: dict[str, tuple[str, str]] = {
     "extractor": ("train", "extractor"),
 }
 # What a resumed run may change: how long it runs, where, and how often it reports.
-RESUMABLE_FIELDS = {"steps", "max_minutes", "device", "workers", "log_every", "sample_every", "checkpoint_every"}
+RESUMABLE_FIELDS = {"steps", "max_minutes", "device", "workers", "threads", "log_every", "sample_every",
+                    "checkpoint_every"}
 
 
 def add_parser(subparsers) -> None:
@@ -114,6 +115,8 @@ def add_parser(subparsers) -> None:
     run.add_argument("--precision", help="fp32 or bf16 (autocast)")
     run.add_argument("--channels-last", action=argparse.BooleanOptionalAction, help="channels_last memory format")
     run.add_argument("--workers", type=int, help="DataLoader worker processes (default 0)")
+    run.add_argument("--threads", type=int, help="CPU threads (default 0: one per core); when another program "
+                     "is busy, 1 can be several times faster. Exact resume needs the same count")
     run.add_argument("--log-every", type=int, help="steps between stats.jsonl lines")
     run.add_argument("--sample-every", type=int, help="steps between sample grids")
     run.add_argument("--checkpoint-every", type=int, help="steps between checkpoints")

@@ -40,6 +40,7 @@ from .progress import TrainingProgress
 from .rundir import truncate_jsonl, write_json
 
 log = logging.getLogger("reelgan")
+SLOWDOWN_FACTOR = 3  # a step rate this many times below the session's best is reported once
 FIXED_LATENT_SEED = 1234  # the sample grids' latents: fixed so progress is visible from grid to grid
 
 
@@ -70,6 +71,8 @@ class Trainer:
         self.config, self.run_dir = config, (Path(run_dir) if run_dir is not None else None)
         tc = config.train
         self.device = pick_device(tc.device)
+        if self.device.type == "cpu" and tc.threads:
+            torch.set_num_threads(tc.threads)
         if self.device.type == "cpu":
             # Tiny values late in training become denormal floats, which x86 CPUs handle 10-100x slower;
             # flushing them to zero made CPU steps 15-30% faster (benchmarks/RESULTS.md).
@@ -99,6 +102,7 @@ class Trainer:
             self._load_state(resume)
         self.stream = self._real_batches()
         self.stop_signal: int | None = None
+        self.slow_warned = False  # the slowdown warning is given once per session
         self.nonfinite = torch.zeros((), dtype=torch.bool, device=self.device)
 
     def _loss_config(self):
@@ -408,7 +412,20 @@ class Trainer:
         row.update({key: round(float(total) / count, 6) for key, (total, count) in sums.items()})
         with (self.run_dir / "stats.jsonl").open("a") as handle:
             handle.write(json.dumps(row) + "\n")
+        self._watch_speed(row["steps_per_s"])
         return row
+
+    def _watch_speed(self, steps_per_s: float) -> None:
+        """Warn once when the step rate falls to a third of the best seen this session: another program is
+        then busy on the CPU, and torch's threads wait for cores (measured 8x slower on 2 cores)."""
+        self.best_rate = max(getattr(self, "best_rate", 0.0), steps_per_s)
+        if self.slow_warned or steps_per_s * SLOWDOWN_FACTOR > self.best_rate:
+            return
+        self.slow_warned = True
+        advice = ("another program is using the CPU: close it, or continue with fewer threads "
+                  f"(stop, then `reelgan train --resume {self.run_dir} --threads 1`)"
+                  if self.device.type == "cpu" else "the device is shared or throttled")
+        log.warning("training slowed from %.2f to %.2f steps/s; %s", self.best_rate, steps_per_s, advice)
 
     def _install_signal_handlers(self) -> dict[int, Any]:
         """SIGINT/SIGTERM ask the loop to stop after the current step; it then saves and returns."""
