@@ -25,7 +25,7 @@ import torch
 from .. import __version__
 from ..config import SMALL_DATA_IMAGES, RunConfig, resolve_augment
 from ..data import build_dataset, build_loader
-from ..devices import pick_device
+from ..devices import configure_cpu_determinism, pick_device
 from ..errors import ReelganError
 from ..generator import Generator, export_generator, generator_spec, weights_hash
 from ..losses import LAZY_REGULARISED, RELATIVISTIC, GANLoss
@@ -75,8 +75,9 @@ class Trainer:
             torch.set_num_threads(tc.threads)
         if self.device.type == "cpu":
             # Tiny values late in training become denormal floats, which x86 CPUs handle 10-100x slower;
-            # flushing them to zero made CPU steps 15-30% faster (benchmarks/RESULTS.md).
-            torch.set_flush_denormal(True)
+            # flushing them to zero made CPU steps 15-30% faster (benchmarks/RESULTS.md). It must reach every
+            # worker thread, not only this one, or runs differ by which thread computed what.
+            configure_cpu_determinism(flush_denormal=True)
         seed_everything(tc.seed)
         self.notices: list[str] = []  # what the user should know, logged once the run has begun
         self.dataset = build_dataset(config.data)
