@@ -17,7 +17,7 @@ def run(config, **kwargs):
 
 
 @pytest.mark.parametrize("arch", ["dcgan", "resnet"])
-@pytest.mark.parametrize("loss", ["wgan-gp", "hinge", "ns-r1", "r3gan"])
+@pytest.mark.parametrize("loss", ["wgan-gp", "hinge", "ns-r1"])  # r3gan: the resume test below
 @pytest.mark.parametrize("channels", [1, 3, 4])
 def test_every_network_loss_and_channel_count_trains(tiny_config, arch, loss, channels):
     config = tiny_config(net={"arch": arch}, loss={"kind": loss, "r1_interval": 2},

@@ -76,7 +76,8 @@ class Trainer:
         if self.device.type == "cpu":
             # Tiny values late in training become denormal floats, which x86 CPUs handle 10-100x slower;
             # flushing them to zero made CPU steps 15-30% faster (benchmarks/RESULTS.md). It must reach every
-            # worker thread, not only this one, or runs differ by which thread computed what.
+            # worker thread, not only this one, or workers made earlier in the process compute without it
+            # (slower, and in another numerical mode than a fresh process).
             configure_cpu_determinism(flush_denormal=True)
         seed_everything(tc.seed)
         self.notices: list[str] = []  # what the user should know, logged once the run has begun
