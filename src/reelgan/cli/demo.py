@@ -49,7 +49,8 @@ def run_demo(args: argparse.Namespace) -> int:
     run_dir = result.run_dir
     if result.step < DEMO_MIN_STEPS:
         print(f"warning: only {result.step} steps in {args.minutes:g} minutes (the demo needs about "
-              f"{DEMO_MIN_STEPS} for glyphs worth showing; another program may be using the CPU), so these samples are still "
+              f"{DEMO_MIN_STEPS} for glyphs worth showing; another program may be using the CPU), so these "
+              "samples are still "
               f"mostly noise: continue with `reelgan train --resume {run_dir} --max-minutes 5`, or close other "
               "programs and run the demo again")
     G = load_generator(run_dir)

@@ -68,8 +68,8 @@ def grid_path(out: str | None, suffix: str) -> Path:
     """The --grid output: `out` (which must end in `suffix`, the format written) or grid<suffix>."""
     path = Path(out or f"grid{suffix}")
     if path.suffix.lower() != suffix:
-        raise ReelganError(f"--out {path} must end in {suffix}: with --grid this generator writes one {suffix[1:].upper()} "
-                           f"file (clips: --gif for a GIF)")
+        raise ReelganError(f"--out {path} must end in {suffix}: with --grid this generator writes one "
+                           f"{suffix[1:].upper()} file (clips: --gif for a GIF)")
     return path
 
 
