@@ -1,0 +1,2 @@
+NS48='{"net": {"g_width": 48, "d_width": 48, "max_width": 192}, "loss": {"kind": "ns-r1", "r1_gamma": 0.1, "r1_interval": 16, "drift": 0.0}, "train": {"n_critic": 1, "lr_g": 2e-4, "lr_d": 2e-4, "beta1": 0.5, "beta2": 0.999}}'
+R348='{"net": {"g_width": 48, "d_width": 48, "max_width": 192}, "loss": {"kind": "r3gan", "r1_gamma": 0.1, "r1_interval": 16, "drift": 0.0}, "train": {"n_critic": 1, "lr_g": 2e-4, "lr_d": 2e-4, "beta1": 0.0, "beta2": 0.99}}'
