@@ -197,7 +197,7 @@ def test_a_collapsed_step_rate_is_reported_once_with_what_to_do(caplog):
 
     from reelgan.train.loop import Trainer
 
-    trainer = SimpleNamespace(slow_warned=False, device=torch.device("cpu"), run_dir="runs/00001-x")
+    trainer = SimpleNamespace(slow_warned=False, best_rate=0.0, device=torch.device("cpu"), run_dir="runs/00001-x")
     caplog.set_level("WARNING", logger="reelgan")
     for rate in (2.0, 2.2, 1.5, 0.7, 0.3, 0.2):  # 2.2 at best; 0.7 is a third of it
         Trainer._watch_speed(trainer, rate)

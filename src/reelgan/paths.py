@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 from pathlib import Path
 
 from .errors import ReelganError
@@ -90,15 +91,6 @@ def output_folder(path: str | Path, flag: str = "--out") -> Path:
     return path
 
 
-def new_folder(path: str | Path, flag: str = "--out") -> Path:
-    """Check that `path` does not exist yet and may be created as a folder (a whole output written at once)."""
-    path = Path(path)
-    _check_parent(path, flag)
-    if path.exists():
-        raise ReelganError(f"{path} already exists; choose another {flag}")
-    return path
-
-
 def make_parent(path: Path) -> Path:
     """Create the folders above `path` (after the checks, at write time); returns `path`."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -138,8 +130,6 @@ def remove_stale_temps(folder: Path) -> list[Path]:
 
     A process killed mid-write (kill -9, power loss) cannot clean up after itself; the next run does.
     """
-    import shutil
-
     removed = []
     if not folder.is_dir():
         return removed

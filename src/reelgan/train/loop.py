@@ -104,7 +104,7 @@ class Trainer:
             self._load_state(resume)
         self.stream = self._real_batches()
         self.stop_signal: int | None = None
-        self.slow_warned = False  # the slowdown warning is given once per session
+        self.slow_warned, self.best_rate = False, 0.0  # the slowdown warning: once per session, against its best
         self.nonfinite = torch.zeros((), dtype=torch.bool, device=self.device)
 
     def _loss_config(self):
@@ -420,7 +420,7 @@ class Trainer:
     def _watch_speed(self, steps_per_s: float) -> None:
         """Warn once when the step rate falls to a third of the best seen this session: another program is
         then busy on the CPU, and torch's threads wait for cores (measured 8x slower on 2 cores)."""
-        self.best_rate = max(getattr(self, "best_rate", 0.0), steps_per_s)
+        self.best_rate = max(self.best_rate, steps_per_s)
         if self.slow_warned or steps_per_s * SLOWDOWN_FACTOR > self.best_rate:
             return
         self.slow_warned = True
