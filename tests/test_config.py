@@ -16,6 +16,25 @@ def test_paper_preset_has_the_papers_settings():
     assert (config.train.beta1, config.train.beta2) == (0.0, 0.9)
 
 
+def test_the_default_is_r3gans_recipe_and_wgan_gp_keeps_its_own():
+    default = build_config()
+    assert (default.loss.kind, default.loss.r1_gamma, default.train.n_critic) == ("r3gan", 0.1, 1)
+    assert (default.train.lr_g, default.train.lr_d, default.train.beta1, default.train.beta2) == (2e-4, 2e-4, 0.0,
+                                                                                                   0.99)
+    wgan = build_config(overrides={"loss": {"kind": "wgan-gp"}})
+    assert (wgan.train.n_critic, wgan.train.lr_g, wgan.train.lr_d) == (2, 1e-4, 2e-4)
+    assert (wgan.train.beta1, wgan.train.beta2, wgan.loss.drift) == (0.0, 0.9, 0.001)
+    assert build_config(overrides={"loss": {"kind": "ns-r1"}}).loss.r1_gamma == 1.0
+    # A flag beats the loss's recipe.
+    assert build_config(overrides={"loss": {"kind": "wgan-gp"}, "train": {"n_critic": 1}}).train.n_critic == 1
+
+
+def test_clips_default_to_wgan_gp_with_their_widths():
+    clip = build_config(overrides={"data": {"kind": "video", "source": "moving-glyphs"}})
+    assert clip.loss.kind == "wgan-gp" and clip.train.n_critic == 2
+    assert (clip.net.g_width, clip.net.d_width, clip.net.max_width) == (16, 32, 128)
+
+
 def test_overrides_beat_toml_which_beats_preset(tmp_path):
     toml = tmp_path / "run.toml"
     toml.write_text('[train]\nn_critic = 3\nsteps = 10\n[data]\nresolution = 64\n')

@@ -43,11 +43,11 @@ def test_conditional_training_on_class_folders(tiny_config, image_folder):
 def test_run_folder_layout(tiny_config):
     result = run(tiny_config())
     folder = result.run_dir
-    assert folder.name == "00001-logograms-wgan-gp-16"
+    assert folder.name == "00001-logograms-r3gan-16"
     assert json.loads((folder / "config.json").read_text())["data"]["resolution"] == 16
     rows = [json.loads(line) for line in (folder / "stats.jsonl").read_text().splitlines()]
     assert [r["step"] for r in rows] == [2, 4]
-    assert {"loss_D", "loss_G", "gp", "steps_per_s", "lr_g"} <= set(rows[0])
+    assert {"loss_D", "loss_G", "r1", "steps_per_s", "lr_g"} <= set(rows[0])
     assert sorted(p.name for p in (folder / "samples").iterdir()) == ["000002.png", "000004.png"]
     assert (folder / "generator.safetensors").is_file() and (folder / "generator.json").is_file()
 
@@ -131,9 +131,9 @@ def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(tiny_config, monkeypa
     real_phase = GANLoss.generator_phase
     calls = {"n": 0}
 
-    def phase_going_nan(self, z, labels):
+    def phase_going_nan(self, z, labels, real=None):
         calls["n"] += 1
-        result = real_phase(self, z, labels)
+        result = real_phase(self, z, labels, real)
         if calls["n"] >= 3:  # step 3 onwards
             return PhaseResult(result.loss * float("nan"), result.stats)
         return result

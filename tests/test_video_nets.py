@@ -195,7 +195,7 @@ def test_one_step_of_generator_and_both_critics_changes_weights() -> None:
     G = VideoGenerator(16, 8, 3, **SMALL_G)
     D3 = VideoCritic3D(16, 8, 3, **SMALL_D)
     D2 = FrameCritic2D(16, 3, k=2, **SMALL_D)
-    loss = VideoGANLoss.from_config(LossConfig(augment=""), G, D3, D2)
+    loss = VideoGANLoss.from_config(LossConfig(kind="wgan-gp", augment=""), G, D3, D2)
     opt_G = torch.optim.Adam(G.parameters(), lr=1e-3, betas=(0.0, 0.9))
     opt_D = torch.optim.Adam([*D3.parameters(), *D2.parameters()], lr=1e-3, betas=(0.0, 0.9))
     before = {name: [p.detach().clone() for p in m.parameters()] for name, m in
@@ -228,7 +228,7 @@ def test_loss_rejects_other_settings() -> None:
     with pytest.raises(ReelganError, match="wgan-gp"):
         VideoGANLoss.from_config(LossConfig(kind="hinge", augment=""), G, D)
     with pytest.raises(ReelganError, match="DiffAugment"):
-        VideoGANLoss.from_config(LossConfig(augment="translation"), G, D)
+        VideoGANLoss.from_config(LossConfig(kind="wgan-gp", augment="translation"), G, D)
     with pytest.raises(ReelganError, match="gp_weight"):
         VideoGANLoss(G, D, gp_weight=-1.0)
     with pytest.raises(ReelganError, match="shape"):

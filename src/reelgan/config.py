@@ -34,7 +34,7 @@ CRITIC_NORMS = ("none", "layernorm")
 AUGMENTS = ("translation", "cutout", "color")
 RESOLUTIONS = (16, 32, 64, 128, 256)
 CHANNELS = (1, 3, 4)
-PRECISIONS = ("fp32", "bf16")
+PRECISIONS = ("auto", "fp32", "bf16")
 METRIC_NAMES = ("fid", "kid", "pr", "dc", "fvd")  # the registry in reelgan.metrics holds exactly these
 IMAGE_METRIC_NAMES = ("fid", "kid", "pr", "dc")  # fvd is for clip features
 BEST_METRICS = ("fid", "kid")  # lower is better; best.pt keeps the checkpoint with the lowest value
@@ -167,10 +167,12 @@ class NetConfig:
 
     arch: str = "dcgan"        # dcgan (fast, the CPU default) or resnet (the WGAN-GP paper's CIFAR model)
     latent_dim: int = 128      # size of the latent vector z
-    # Widths tuned for a 2-core CPU at 32 px (benchmarks/RESULTS.md); on a GPU try 64 / 64 / 512.
-    g_width: int = 16          # generator channels at full resolution (doubling as it shrinks)
-    d_width: int = 32          # critic channels at full resolution (doubling as it shrinks)
-    max_width: int = 128       # cap on any layer's channels
+    # Widths chosen on a 2-core CPU at 32 px (benchmarks/RESULTS.md, "Training recipe"): at 32 px the
+    # generator has 192-192-96-48-24 channels from 4 px up and the critic 48-96-192, the textbook DCGAN's
+    # shape; on a GPU try 64 / 64 / 512.
+    g_width: int = 24          # generator channels at full resolution (doubling as it shrinks)
+    d_width: int = 48          # critic channels at full resolution (doubling as it shrinks)
+    max_width: int = 192       # cap on any layer's channels
     critic_norm: str = "none"  # none or layernorm; never batch norm (the gradient penalty is per sample)
     content_dim: int = 96      # video: the per-clip content latent
     motion_dim: int = 32       # video: the per-frame motion noise and the motion GRU's size
@@ -189,10 +191,10 @@ class NetConfig:
 class LossConfig:
     """The adversarial loss, its regularisers, and differentiable augmentation."""
 
-    kind: str = "wgan-gp"      # wgan-gp, hinge, ns-r1 (non-saturating, lazy R1), r3gan (relativistic, lazy R1+R2)
+    kind: str = "r3gan"        # r3gan (relativistic, lazy R1+R2), wgan-gp, hinge, ns-r1 (non-saturating, lazy R1)
     gp_weight: float = 10.0    # lambda of the WGAN-GP gradient penalty
     drift: float = 0.001       # epsilon * D(real)^2 keeps WGAN critic scores near 0 (0 to disable)
-    r1_gamma: float = 1.0      # gamma of the R1 penalty (ns-r1), and of R1 + R2 (r3gan)
+    r1_gamma: float = 0.1      # gamma of R1 + R2 (r3gan; R3GAN's value at 32 px), and of R1 (ns-r1: 1 by its recipe)
     r1_interval: int = 16      # lazy R1: apply every this many critic steps, scaled up to match
     augment: str = "auto"      # DiffAugment: translation,cutout,color list, "" = off, auto = on under 5k images
 
@@ -221,19 +223,19 @@ class TrainConfig:
     steps: int = 4000           # generator steps
     batch: int = 64             # real images per critic step
     g_batch: int = 0            # latents per generator step (0: same as batch)
-    n_critic: int = 2           # critic steps per generator step
-    # Generator half as fast as the critic: with both at 2e-4 the FID of 10-minute CPU runs swung by 50x from
-    # one minute to the next; with lr_g 1e-4 it fell steadily (benchmarks/RESULTS.md, FID against time).
-    lr_g: float = 1e-4          # Adam learning rate of the generator
+    # The default loss's recipe (R3GAN's optimiser: Adam 2e-4, betas (0, 0.99), one critic step); the other
+    # losses bring their own (LOSS_RECIPES below), under any preset, TOML value or flag.
+    n_critic: int = 1           # critic steps per generator step
+    lr_g: float = 2e-4          # Adam learning rate of the generator
     lr_d: float = 2e-4          # Adam learning rate of the critic
     beta1: float = 0.0          # Adam beta1
-    beta2: float = 0.9          # Adam beta2
+    beta2: float = 0.99         # Adam beta2
     lr_decay: bool = False      # linear decay of both learning rates to 0 at the last step
     ema_decay: float = 0.999    # generator EMA decay per step (0 disables; warmed up early in the run)
     seed: int = 0               # seeds every RNG of the run
     device: str = "auto"        # auto, cpu, cuda, mps
-    precision: str = "fp32"     # fp32 or bf16 (autocast, CUDA only)
-    channels_last: bool = False  # channels_last memory format (faster convolutions on recent GPUs)
+    precision: str = "auto"     # auto (bf16 autocast for images on a CPU with AMX/AVX512-BF16, else fp32), fp32, bf16
+    channels_last: bool = True  # channels_last memory format for images (15-20% faster steps on the CPU)
     workers: int = 0            # DataLoader worker processes (0: load in the training process)
     threads: int = 0            # CPU threads for the maths (0: torch's default, one per core); same count, same bits
     log_every: int = 50         # write stats.jsonl every this many steps
@@ -340,16 +342,31 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     "paper": {
         "loss": {"kind": "wgan-gp", "gp_weight": 10.0, "drift": 0.0, "augment": ""},
         "train": {"n_critic": 5, "lr_g": 1e-4, "lr_d": 1e-4, "beta1": 0.0, "beta2": 0.9, "batch": 64,
-                  "ema_decay": 0.0},
+                  "ema_decay": 0.0, "precision": "fp32"},
     },
     "paper-resnet": {
         "net": {"arch": "resnet", "g_width": 128, "d_width": 128, "max_width": 128},
         "loss": {"kind": "wgan-gp", "gp_weight": 10.0, "drift": 0.0, "augment": ""},
         "train": {"n_critic": 5, "lr_g": 2e-4, "lr_d": 2e-4, "beta1": 0.0, "beta2": 0.9, "batch": 64,
-                  "lr_decay": True, "ema_decay": 0.0},
+                  "lr_decay": True, "ema_decay": 0.0, "precision": "fp32"},
     },
     "default": {},
 }
+
+# The settings each loss trains with unless the preset, a TOML file or a flag says otherwise. The dataclass
+# defaults are r3gan's; WGAN-GP, hinge and ns-r1 keep the optimiser reelgan used for them before r3gan became
+# the default (n_critic 2, a generator half as fast as the critic: with both at 2e-4 WGAN-GP's FID swung by
+# 50x from one minute to the next, benchmarks/RESULTS.md).
+_TWO_TIME_SCALES = {"n_critic": 2, "lr_g": 1e-4, "lr_d": 2e-4, "beta1": 0.0, "beta2": 0.9}
+LOSS_RECIPES: dict[str, dict[str, dict[str, Any]]] = {
+    "r3gan": {},
+    "wgan-gp": {"train": dict(_TWO_TIME_SCALES)},
+    "hinge": {"train": dict(_TWO_TIME_SCALES)},
+    "ns-r1": {"loss": {"r1_gamma": 1.0}, "train": dict(_TWO_TIME_SCALES)},
+}
+# Clips train with WGAN-GP (the only loss of the clip engine) at the widths their defaults were measured with.
+CLIP_RECIPE: dict[str, dict[str, Any]] = {"net": {"g_width": 16, "d_width": 32, "max_width": 128},
+                                          "loss": {"kind": "wgan-gp"}, "train": dict(_TWO_TIME_SCALES)}
 
 
 def _known_sections(data: dict[str, Any]) -> None:
@@ -405,9 +422,17 @@ def load_toml(path: str | Path) -> dict[str, dict[str, Any]]:
 
 
 def build_config(preset: str = "default", toml: dict | None = None, overrides: dict | None = None) -> RunConfig:
-    """Resolve a config: defaults, then a preset, then a TOML file, then explicit overrides (CLI flags)."""
+    """Resolve a config: defaults, the chosen loss's recipe (LOSS_RECIPES), then a preset, a TOML file and
+    explicit overrides (CLI flags), each winning over the ones before."""
     if preset not in PRESETS:
         raise ReelganError(f"preset must be one of {', '.join(PRESETS)}; got {preset!r}")
-    data = merge(PRESETS[preset], toml or {})
-    data = merge(data, overrides or {})
-    return RunConfig.from_dict(data)
+    data = merge(merge(PRESETS[preset], toml or {}), overrides or {})
+    return RunConfig.from_dict(merge(_recipe(data), data))
+
+
+def _recipe(data: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The recipe under a config's explicit values: the clip engine's for clips, else its loss's."""
+    if data.get("data", {}).get("kind") == "video":
+        return CLIP_RECIPE
+    kind = data.get("loss", {}).get("kind", LossConfig.kind)
+    return LOSS_RECIPES.get(kind, {}) if isinstance(kind, str) else {}  # a bad kind is named by LossConfig

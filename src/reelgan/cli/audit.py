@@ -8,7 +8,7 @@ from pathlib import Path
 from .common import add_command, add_source_argument, source_path
 
 EXAMPLES = """\
-  reelgan audit runs/00003-stills-wgan-gp-64 --data ~/stills --out audit/
+  reelgan audit runs/00003-stills-r3gan-64 --data ~/stills --out audit/
   reelgan audit latest --data logograms --n 2000 --quantile 0.001
 """
 

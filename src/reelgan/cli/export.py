@@ -11,8 +11,8 @@ from ..paths import output_folder
 from .common import add_command, add_source_argument, fresh_output, source_path
 
 EXAMPLES = """\
-  reelgan export runs/00001-logograms-wgan-gp-32 --out share/
-  reelgan export runs/00001-logograms-wgan-gp-32/checkpoints/latest.pt --out share/ --name glyphs
+  reelgan export runs/00001-logograms-r3gan-32 --out share/
+  reelgan export runs/00001-logograms-r3gan-32/checkpoints/latest.pt --out share/ --name glyphs
 """
 
 

@@ -16,7 +16,7 @@ EXAMPLES = """\
   reelgan film pilot.fountain --out pilot.mp4 --c2pa-cert chain.pem --c2pa-key key.pem   # signed (reelgan[c2pa])
 
 cast.toml:
-  default = "runs/00001-logograms-wgan-gp-32"        # a run folder, .pt, .safetensors, or an image
+  default = "runs/00001-logograms-r3gan-32"        # a run folder, .pt, .safetensors, or an image
   [scenes]
   1 = "stills/market.jpg"
   "EXT. HARBOUR - DAWN" = { source = "runs/00002-moving-glyphs", truncation = 0.8 }

@@ -15,7 +15,7 @@ from ..provenance import make_record
 from .common import add_command, add_source_argument, fresh_output, source_path
 
 EXAMPLES = """\
-  reelgan generate runs/00001-logograms-wgan-gp-32 --n 16 --seed 100 --out glyphs/
+  reelgan generate runs/00001-logograms-r3gan-32 --n 16 --seed 100 --out glyphs/
   reelgan generate latest --n 64 --grid --out sheet.png --size 1024
   reelgan generate generator.safetensors --n 8 --class Futurama --truncation 0.7
 """

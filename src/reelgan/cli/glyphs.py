@@ -19,8 +19,8 @@ EXAMPLES = """\
   reelgan glyphs dataset --n 20000 --size 64 glyphs64.zip --features 3-9 --thickness 0.03-0.06
   reelgan glyphs sheet --seeds 0-63 --out sheet.png               # also writes sheet.pdf
   reelgan glyphs sheet --phrase "we come in peace" --phrase "we come in war" --out phrases.png
-  reelgan glyphs sheet --generator runs/00001-logograms-wgan-gp-32 --seeds 0-31 --out samples.png
-  reelgan glyphs vectorize runs/00001-logograms-wgan-gp-32 --seeds 0-15 --out vectors/
+  reelgan glyphs sheet --generator runs/00001-logograms-r3gan-32 --seeds 0-31 --out samples.png
+  reelgan glyphs vectorize runs/00001-logograms-r3gan-32 --seeds 0-15 --out vectors/
 """
 
 

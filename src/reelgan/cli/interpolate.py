@@ -15,7 +15,7 @@ from ..provenance import make_record
 from .common import add_command, add_source_argument, fresh_output, parse_int_list, source_path
 
 EXAMPLES = """\
-  reelgan interpolate runs/00001-logograms-wgan-gp-32 --seeds 1,2,3,4 --out morph.mp4
+  reelgan interpolate runs/00001-logograms-r3gan-32 --seeds 1,2,3,4 --out morph.mp4
   reelgan interpolate latest --seeds 7,42 --mode lerp --frames 48 --out walk.gif
   reelgan interpolate generator.safetensors --seeds 1,2,3 --loop --size 512 --fps 30 --out loop.mp4
 """

@@ -24,7 +24,7 @@ def route(argv: list[str]) -> list[str]:
     return argv
 
 EXAMPLES = """\
-  reelgan metrics runs/00001-logograms-wgan-gp-32 --data logograms --metrics fid,kid,pr --n 10000
+  reelgan metrics runs/00001-logograms-r3gan-32 --data logograms --metrics fid,kid,pr --n 10000
   reelgan metrics latest --data ~/stills --extractor stills-64.safetensors --json scores.json
   reelgan metrics train-extractor logograms --resolution 32
   reelgan metrics train-extractor ~/stills --resolution 64 --channels 3 --steps 4000 --out stills-64.safetensors

@@ -10,7 +10,7 @@ from ..train.rundir import check_run_folder, latest_run
 from .common import add_command, fresh_output
 
 EXAMPLES = """\
-  reelgan plot runs/00003-logograms-wgan-gp-32            # writes runs/00003-.../curves.png
+  reelgan plot runs/00003-logograms-r3gan-32            # writes runs/00003-.../curves.png
   reelgan plot latest --out curves.png
 """
 

@@ -19,7 +19,7 @@ EXAMPLES = """\
   reelgan train --kind video --data moving-glyphs --resolution 32 --frames 8
   reelgan train --kind video --data ~/footage --resolution 64 --channels 3 --frames 16 --stride 2
   reelgan train --config run.toml --dry-run
-  reelgan train --resume runs/00003-logograms-wgan-gp-32 --steps 8000
+  reelgan train --resume runs/00003-logograms-r3gan-32 --steps 8000
   reelgan train --resume latest
 """
 
@@ -54,7 +54,7 @@ RESUMABLE_FIELDS = {"steps", "max_minutes", "device", "workers", "threads", "log
 
 def add_parser(subparsers) -> None:
     """Register `reelgan train`."""
-    p = add_command(subparsers, "train", "train a GAN (WGAN-GP by default) and write a numbered run folder",
+    p = add_command(subparsers, "train", "train a GAN (R3GAN's loss by default; WGAN-GP with --loss wgan-gp) and write a numbered run folder",
                     EXAMPLES)
     p.add_argument("--config", help="TOML file with [data], [net], [loss], [train] tables; flags override it")
     p.add_argument("--preset", choices=list(PRESETS), help="paper: the WGAN-GP paper's setting "
@@ -89,8 +89,9 @@ def add_parser(subparsers) -> None:
     net.add_argument("--max-width", type=int, help="cap on channels of any layer")
     net.add_argument("--critic-norm", help="none or layernorm (critics never use batch norm)")
     loss = p.add_argument_group("loss")
-    loss.add_argument("--loss", help="wgan-gp (default), hinge, ns-r1 (non-saturating + lazy R1) or r3gan "
-                      "(relativistic pairing + lazy R1 and R2, Huang et al. 2024)")
+    loss.add_argument("--loss", help="r3gan (default: relativistic pairing + lazy R1 and R2, Huang et al. 2024), "
+                      "wgan-gp (with its own optimiser settings: n_critic 2, Adam 1e-4/2e-4, betas 0,0.9), hinge "
+                      "or ns-r1 (non-saturating + lazy R1)")
     loss.add_argument("--gp-weight", type=float, help="gradient penalty lambda (default 10)")
     loss.add_argument("--drift", type=float, help="WGAN drift epsilon on D(real)^2")
     loss.add_argument("--r1-gamma", type=float, help="R1 gamma for ns-r1 (R1 + R2 for r3gan)")
@@ -112,8 +113,10 @@ def add_parser(subparsers) -> None:
     tr.add_argument("--max-minutes", type=float, help="stop with a checkpoint after this much wall time")
     run = p.add_argument_group("machine and outputs")
     run.add_argument("--device", help="auto, cpu, cuda or mps (default auto)")
-    run.add_argument("--precision", help="fp32 or bf16 (autocast)")
-    run.add_argument("--channels-last", action=argparse.BooleanOptionalAction, help="channels_last memory format")
+    run.add_argument("--precision", help="auto (default: bf16 autocast on a CPU with AMX or AVX512-BF16, else fp32), "
+                     "fp32 or bf16")
+    run.add_argument("--channels-last", action=argparse.BooleanOptionalAction, help="channels_last memory format "
+                     "for images (default on)")
     run.add_argument("--workers", type=int, help="DataLoader worker processes (default 0)")
     run.add_argument("--threads", type=int, help="CPU threads (default 0: one per core); when another program "
                      "is busy, 1 can be several times faster. Exact resume needs the same count")

@@ -5,7 +5,7 @@ A small TOML file names, per scene, a trained generator (run folder, checkpoint 
 by number ("1", "2", ...) or by their exact heading. Paths are relative to the cast file. Without a cast
 file, or without a default, scenes get reelgan's procedural logogram for their heading (no model).
 
-    default = "runs/00001-logograms-wgan-gp-32"
+    default = "runs/00001-logograms-r3gan-32"
     [scenes]
     1 = "stills/market.jpg"
     "EXT. HARBOUR - DAWN" = { source = "runs/00002-moving-glyphs/generator.safetensors", truncation = 0.8 }

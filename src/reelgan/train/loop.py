@@ -25,7 +25,7 @@ import torch
 from .. import __version__
 from ..config import SMALL_DATA_IMAGES, RunConfig, resolve_augment
 from ..data import build_dataset, build_loader
-from ..devices import configure_cpu_determinism, pick_device
+from ..devices import configure_cpu_determinism, pick_device, resolve_precision
 from ..errors import ReelganError
 from ..generator import Generator, export_generator, generator_spec, weights_hash
 from ..losses import LAZY_REGULARISED, RELATIVISTIC, GANLoss
@@ -49,6 +49,14 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
     np.random.seed(seed)
     random.seed(seed)
+
+
+# Under this many images a generator can memorise its set: the end of a run audits its samples for copies.
+COPY_CHECK_IMAGES = 2000
+COPY_CHECK_SAMPLES = 500
+# Under the audit's rule about 1% of samples of a generator that does not copy are flagged (the held-out
+# reals' 1% quantile); a share this many times larger means copying.
+COPY_WARN_SHARE = 0.1
 
 
 @dataclass
@@ -84,12 +92,15 @@ class Trainer:
         self.dataset = build_dataset(config.data)
         describe = getattr(self.dataset, "describe", None)
         self.notices.append(describe() if describe else f"{len(self.dataset)} items from {config.data.source}")
+        # "auto": bf16 autocast for images on a CPU that computes it natively (2x faster there); clips stay fp32.
+        self.precision = resolve_precision(tc.precision if config.data.kind == "image" else
+                                           tc.precision.replace("auto", "fp32"), self.device)
         threads = f", {torch.get_num_threads()} threads" if self.device.type == "cpu" else ""
-        self.notices.append(f"device {self.device}{threads}; {config.data.resolution} px, {config.data.channels} "
-                            f"channel(s), loss {config.loss.kind}")
+        self.notices.append(f"device {self.device}{threads}, {self.precision}; {config.data.resolution} px, "
+                            f"{config.data.channels} channel(s), loss {config.loss.kind}")
         self.class_names: list[str] = list(getattr(self.dataset, "class_names", []))
         self._build_networks()
-        autocast = (torch.autocast(self.device.type, dtype=torch.bfloat16) if tc.precision == "bf16" else None)
+        autocast = torch.autocast(self.device.type, dtype=torch.bfloat16) if self.precision == "bf16" else None
         if config.data.kind == "video":
             from ..video_losses import ClipLoss
 
@@ -104,6 +115,7 @@ class Trainer:
             self._load_state(resume)
         self.stream = self._real_batches()
         self.stop_signal: int | None = None
+        self.session_start: float | None = None  # perf_counter() when run() began: the --max-minutes clock
         self.slow_warned, self.best_rate = False, 0.0  # the slowdown warning: once per session, against its best
         self.nonfinite = torch.zeros((), dtype=torch.bool, device=self.device)
 
@@ -224,9 +236,19 @@ class Trainer:
             return None
         return torch.multinomial(self.class_weights, n, replacement=True).to(self.device)
 
+    def run_fraction(self) -> float:
+        """The share of the run done, 0-1: steps out of --steps or, while `run()` trains under --max-minutes,
+        this session's time out of that budget, whichever is further along (the one that will end the run)."""
+        tc = self.config.train
+        fraction = self.step_count / tc.steps
+        if tc.max_minutes and self.session_start is not None:
+            fraction = max(fraction, (time.perf_counter() - self.session_start) / (tc.max_minutes * 60))
+        return min(fraction, 1.0)
+
     def _set_learning_rates(self) -> None:
         tc = self.config.train
-        scale = 1.0 - self.step_count / tc.steps if tc.lr_decay else 1.0
+        # Under a time budget the decay follows the clock, so it reaches 0 when the time is up.
+        scale = 1.0 - self.run_fraction() if tc.lr_decay else 1.0
         for optimiser, lr in ((self.opt_G, tc.lr_g), (self.opt_D, tc.lr_d)):
             for group in optimiser.param_groups:
                 group["lr"] = lr * scale
@@ -359,10 +381,12 @@ class Trainer:
         status = "finished"
         previous = self._install_signal_handlers()
         started, window_start, window_steps = time.perf_counter(), time.perf_counter(), 0
+        self.session_start = started
         base_elapsed = self.elapsed_s
         sums: dict[str, tuple[torch.Tensor, int]] = {}
+        timed = bool(tc.max_minutes)  # the bar and its ETA follow whichever of steps and time ends the run
         try:
-            with TrainingProgress(tc.steps, self.step_count, enabled=show_progress) as progress:
+            with TrainingProgress(tc.steps, self.step_count, enabled=show_progress, timed=timed) as progress:
                 while self.step_count < tc.steps:
                     for key, (total, count) in self.step().items():
                         add_stats(sums, {key: total}, count)
@@ -371,10 +395,10 @@ class Trainer:
                     if self.step_count % tc.log_every == 0 or self.step_count == tc.steps:
                         now = time.perf_counter()
                         row = self._log_row(sums, window_steps, now - window_start)
-                        progress.update(self.step_count, row)
+                        progress.update(self.step_count, row, self.run_fraction())
                         sums, window_start, window_steps = {}, now, 0
                     else:
-                        progress.update(self.step_count)
+                        progress.update(self.step_count, fraction=self.run_fraction() if timed else None)
                     self._periodic_outputs()
                     if self.stop_signal is not None:
                         status = "interrupted"
@@ -389,7 +413,42 @@ class Trainer:
             self.evaluate()
         self.save_checkpoint()
         self.write_samples()
+        self.check_copies()
         return TrainResult(self.run_dir, self.step_count, status)
+
+    def check_copies(self) -> dict[str, Any] | None:
+        """On a small image set (under COPY_CHECK_IMAGES), audit G_ema for copies of training images; warn with
+        the numbers when a large share of samples is one (`reelgan audit` gives the full report).
+
+        Writes copy-check.json in the run folder; returns its content, or None when the set is not small.
+        """
+        data = self.config.data
+        images = len(self.dataset) // (2 if data.xflip else 1)
+        if data.kind != "image" or images >= COPY_CHECK_IMAGES or images < 20:
+            return None
+        from ..metrics.audit import audit_generator
+
+        training = torch.stack([self.dataset[i][0] for i in range(images)])  # (N, C, R, R), the unmirrored set
+        spec = generator_spec(self.config.to_dict(), self.class_names, self.step_count)
+        with self._isolated_rng():
+            report, _ = audit_generator(Generator(self.G_ema, spec, self.device), training, n=COPY_CHECK_SAMPLES)
+        share = len(report["flagged"]) / report["samples"]
+        result = {"step": self.step_count, "images": images, "samples": report["samples"],
+                  "flagged": len(report["flagged"]), "share": round(share, 4),
+                  "pixel_threshold": round(report["pixel_threshold"], 4),
+                  "median_sample_distance": round(report["sample_pixel"]["median"], 4),
+                  "median_held_out_distance": round(report["held_out_pixel"]["median"], 4)}
+        write_json(self.run_dir / "copy-check.json", result)
+        if share >= COPY_WARN_SHARE:
+            log.warning("%d of %d samples (%.0f%%) are nearer a training image than 99%% of held-out real images "
+                        "are (RMS %.3f): with %d images the generator is copying its training set. Add images, "
+                        "use --xflip, or stop earlier; `reelgan audit %s --data %s` shows the pairs",
+                        len(report["flagged"]), report["samples"], 100 * share, report["pixel_threshold"], images,
+                        self.run_dir, data.source)
+        else:
+            log.info("copy check: %d of %d samples are near-copies of the %d training images (%.0f%%)",
+                     len(report["flagged"]), report["samples"], images, 100 * share)
+        return result
 
     def _periodic_outputs(self) -> None:
         tc = self.config.train
