@@ -20,9 +20,13 @@ import time
 from pathlib import Path
 
 from reelgan.errors import ReelganError
-from reelgan.generator import load_generator
+from reelgan.gan.generator import load_generator
 from reelgan.metrics.clips import (
-    build_clip_extractor, compare_motion, evaluate_clip_generator, load_clip_extractor, real_clips,
+    build_clip_extractor,
+    compare_motion,
+    evaluate_clip_generator,
+    load_clip_extractor,
+    real_clips,
     save_clip_extractor,
 )
 

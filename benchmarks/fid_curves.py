@@ -23,7 +23,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from reelgan.generator import load_generator  # noqa: E402
+from reelgan.gan.generator import load_generator  # noqa: E402
 from reelgan.metrics.evaluate import choose_extractor, evaluate_generator  # noqa: E402
 
 

@@ -16,7 +16,7 @@ import json
 import numpy as np
 import torch
 
-from reelgan.generator import load_generator
+from reelgan.gan.generator import load_generator
 from reelgan.metrics.evaluate import choose_extractor, real_images
 
 

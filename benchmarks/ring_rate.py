@@ -25,7 +25,7 @@ import numpy as np
 import torch
 
 from reelgan.data.logograms import render_logogram
-from reelgan.generator import load_generator
+from reelgan.gan.generator import load_generator
 from reelgan.glyphs.ringcheck import checks, passes, ring_scores
 from reelgan.media import make_grid, save_png, upscale
 from reelgan.provenance import make_record

@@ -18,7 +18,7 @@ from pathlib import Path
 import torch
 
 from reelgan.config import build_config
-from reelgan.generator import export_generator, generator_spec, load_generator
+from reelgan.gan.generator import export_generator, generator_spec, load_generator
 from reelgan.media import make_grid, save_mp4, upscale
 from reelgan.metrics.clips import build_clip_extractor, compare_motion, evaluate_clip_generator, real_clips
 from reelgan.provenance import make_record

@@ -5,16 +5,15 @@ import zipfile
 
 import numpy as np
 import pytest
+from conftest import shared_data
 from PIL import Image
 
 from reelgan.cli.main import main
 from reelgan.config import DataConfig, LossConfig, resolve_augment
 from reelgan.data import build_dataset
 from reelgan.errors import ReelganError
-from reelgan.generator import load_generator
+from reelgan.gan.generator import load_generator
 from reelgan.train import Trainer, train
-
-from conftest import shared_data
 
 
 def write_alphabet_zip(path, alphabets=("Alpha", "Beta"), characters=3, drawings=2):

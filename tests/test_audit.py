@@ -3,10 +3,10 @@ import json
 import torch
 
 from reelgan.cli.main import main
-from reelgan.generator import Generator
+from reelgan.gan.generator import Generator
+from reelgan.gan.nets import build_generator
 from reelgan.metrics.audit import audit_generator
 from reelgan.metrics.evaluate import real_images
-from reelgan.nets import build_generator
 
 
 class CopyNet(torch.nn.Module):

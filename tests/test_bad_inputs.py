@@ -318,7 +318,7 @@ def src_garbage_pt(tmp, fx):
 
 
 def src_pt_missing_fields(tmp, fx):
-    from reelgan.train.checkpoint import CHECKPOINT_FORMAT
+    from reelgan.gan.checkpoint import CHECKPOINT_FORMAT
 
     torch.save({"format": CHECKPOINT_FORMAT, "step": 2}, tmp / "partial.pt")
     return "partial.pt"

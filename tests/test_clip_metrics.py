@@ -9,8 +9,16 @@ import torch
 from reelgan.data.clips import build_clip_dataset
 from reelgan.errors import ReelganError
 from reelgan.metrics.clips import (
-    ClipNet, build_clip_extractor, clip_views, compare_motion, evaluate_clip_generator, fvd,
-    load_clip_extractor, motion_stats, save_clip_extractor, track_ink,
+    ClipNet,
+    build_clip_extractor,
+    clip_views,
+    compare_motion,
+    evaluate_clip_generator,
+    fvd,
+    load_clip_extractor,
+    motion_stats,
+    save_clip_extractor,
+    track_ink,
 )
 
 

@@ -11,6 +11,7 @@ import av
 import numpy as np
 import pytest
 import torch
+from conftest import shared_data
 from PIL import Image
 
 from reelgan.data.clips import ClipDataset, build_clip_dataset, decode_video_frames
@@ -18,8 +19,6 @@ from reelgan.data.logograms import render_logogram
 from reelgan.data.moving_glyphs import InkRingsDataset, MovingGlyphsDataset
 from reelgan.data.procedural import glyph_seed
 from reelgan.errors import ReelganError
-
-from conftest import shared_data
 
 WIDTH, HEIGHT = 64, 48
 

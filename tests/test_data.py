@@ -3,9 +3,9 @@ import zipfile
 import numpy as np
 import pytest
 import torch
+from conftest import shared_data, write_images
 from PIL import Image
 
-from conftest import shared_data, write_images
 from reelgan.config import DataConfig
 from reelgan.data import ImageDataset, ResumableBatchSampler, build_dataset
 from reelgan.errors import ReelganError

@@ -6,7 +6,12 @@ from reelgan.data import build_dataset
 from reelgan.errors import ReelganError
 from reelgan.metrics import fid
 from reelgan.metrics.domain import (
-    DomainNet, contrastive_views, load_extractor, nt_xent, save_extractor, train_domain_net,
+    DomainNet,
+    contrastive_views,
+    load_extractor,
+    nt_xent,
+    save_extractor,
+    train_domain_net,
 )
 
 

@@ -5,7 +5,7 @@ import torch
 
 from reelgan.cli.main import main
 from reelgan.errors import ReelganError
-from reelgan.generator import load_generator
+from reelgan.gan.generator import load_generator
 from reelgan.metrics.domain import DomainExtractor
 from reelgan.metrics.evaluate import count_label, evaluate_generator
 from reelgan.train import train
@@ -58,6 +58,7 @@ def test_metrics_command_prints_and_writes_json(logogram_run, tmp_path, capsys, 
 
 def test_reference_images_span_the_whole_set(tmp_path):
     from PIL import Image
+
     from reelgan.metrics.evaluate import real_images
 
     for name, shade in (("a_dark", 0), ("b_light", 255)):  # sorted order puts every dark image first

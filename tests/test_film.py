@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import tiny_overrides
 from PIL import Image
 
-from conftest import tiny_overrides
 from reelgan.cli.main import main
 from reelgan.config import build_config, merge
 from reelgan.errors import ReelganError

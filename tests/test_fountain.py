@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import pytest
+from conftest import shared_data
 
 from reelgan.errors import ReelganError
 from reelgan.script.fountain import (
-    LINES_PER_PAGE, Element, Screenplay, TitlePage, estimate_pages, outline, parse, plain_text,
-    read_fountain, word_count, write,
+    LINES_PER_PAGE,
+    Element,
+    Screenplay,
+    TitlePage,
+    estimate_pages,
+    outline,
+    parse,
+    plain_text,
+    read_fountain,
+    word_count,
+    write,
 )
-
-from conftest import shared_data
 
 
 def kinds(text: str) -> list[str]:

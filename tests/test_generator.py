@@ -4,8 +4,8 @@ import pytest
 import torch
 
 from reelgan.errors import ReelganError
-from reelgan.generator import TRUNCATION_BOUND, export_generator, load_generator, seed_latents
-from reelgan.latent import latent_walk, lerp, slerp
+from reelgan.gan.generator import TRUNCATION_BOUND, export_generator, load_generator, seed_latents
+from reelgan.gan.sampling import latent_walk, lerp, slerp
 from reelgan.train import train
 
 

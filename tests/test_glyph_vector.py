@@ -15,7 +15,6 @@ from reelgan.errors import ReelganError
 from reelgan.glyphs.vector import ink_alpha, read_svg_record, trace_svg, transparent_png, write_svg
 from reelgan.provenance import make_record, read_record
 
-
 SVG = "{http://www.w3.org/2000/svg}"
 _TOKEN = re.compile(r"[MLCZ]|-?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?", re.IGNORECASE)
 

@@ -9,7 +9,7 @@ import torch
 
 from reelgan.cli.main import main
 from reelgan.errors import ReelganError
-from reelgan.generator import load_generator
+from reelgan.gan.generator import load_generator
 from reelgan.metrics import inception
 from reelgan.metrics.evaluate import choose_extractor, evaluate_generator
 from reelgan.metrics.inception import FIDInceptionV3, file_sha256, load_inception, to_inception_input

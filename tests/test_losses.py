@@ -1,11 +1,18 @@
 import pytest
 import torch
 
-from reelgan.augment import DiffAugment
 from reelgan.config import LossConfig
-from reelgan.losses import (
-    GANLoss, gradient_penalty, hinge_critic_loss, nonsaturating_critic_loss, nonsaturating_generator_loss,
-    r1_penalty, relativistic_critic_loss, relativistic_generator_loss, wasserstein_critic_loss,
+from reelgan.gan.augment import DiffAugment
+from reelgan.gan.losses import (
+    GANLoss,
+    gradient_penalty,
+    hinge_critic_loss,
+    nonsaturating_critic_loss,
+    nonsaturating_generator_loss,
+    r1_penalty,
+    relativistic_critic_loss,
+    relativistic_generator_loss,
+    wasserstein_critic_loss,
     wasserstein_generator_loss,
 )
 

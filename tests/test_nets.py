@@ -6,8 +6,8 @@ import pytest
 import torch
 from torch import nn
 
-from reelgan.nets import ARCHITECTURES, Critic, Generator, build_critic, build_generator
-from reelgan.nets.layers import ConditionalBatchNorm2d, critic_norm
+from reelgan.gan.nets import ARCHITECTURES, Critic, Generator, build_critic, build_generator
+from reelgan.gan.nets.layers import ConditionalBatchNorm2d, critic_norm
 
 SMALL = {"width": 8, "max_width": 32}
 LATENT = 16

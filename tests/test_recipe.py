@@ -6,13 +6,12 @@ import time
 
 import pytest
 import torch
+from conftest import write_images
 
 from reelgan import devices
+from reelgan.progress import TrainingProgress
 from reelgan.train import Trainer, train
 from reelgan.train import loop as train_loop
-from reelgan.train.progress import TrainingProgress
-
-from conftest import write_images
 
 
 @pytest.mark.parametrize("amx,avx512_bf16,expected", [(True, False, "bf16"), (False, True, "bf16"),

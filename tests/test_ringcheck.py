@@ -11,8 +11,8 @@ from PIL import Image, ImageDraw
 
 from reelgan.data.logograms import render_logogram
 from reelgan.errors import ReelganError
+from reelgan.gan.nets import build_generator
 from reelgan.glyphs.ringcheck import is_logogram, logogram_rate, radial_profile, ring_scores, to_ink
-from reelgan.nets import build_generator
 
 R = 32
 SUPERSAMPLE = 4

@@ -19,7 +19,14 @@ from reelgan.errors import ReelganError  # noqa: E402
 from reelgan.script.authorship import build_script, compare, read_record, record_path  # noqa: E402
 from reelgan.script.corpus import PLAY_LOCATIONS, play_to_fountain, read_corpus  # noqa: E402
 from reelgan.script.draft import (  # noqa: E402
-    MODEL, PERSON, SamplingConfig, coerce_elements, heading_for, prompt_elements, sample_text, write_draft,
+    MODEL,
+    PERSON,
+    SamplingConfig,
+    coerce_elements,
+    heading_for,
+    prompt_elements,
+    sample_text,
+    write_draft,
 )
 from reelgan.script.fountain import Element, parse, read_fountain  # noqa: E402
 from reelgan.script.model import BUNDLED_DIR, load_language_model, weights_sha256  # noqa: E402

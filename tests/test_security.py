@@ -14,16 +14,15 @@ from pathlib import Path
 import pytest
 import safetensors.torch
 import torch
+from conftest import tiny_overrides  # noqa: E402
 
 from reelgan.cli.main import main
 from reelgan.config import build_config
 from reelgan.errors import ReelganError
-from reelgan.generator import build_from_spec, export_generator, generator_spec, load_generator
-from reelgan.nets import build_generator
-from reelgan.nets.check import check_state_fits, load_state_checked, state_mismatch
-from reelgan.train.checkpoint import save_checkpoint
-
-from conftest import tiny_overrides  # noqa: E402
+from reelgan.gan.checkpoint import save_checkpoint
+from reelgan.gan.generator import build_from_spec, export_generator, generator_spec, load_generator
+from reelgan.gan.nets import build_generator
+from reelgan.gan.nets.check import check_state_fits, load_state_checked, state_mismatch
 
 
 class MakesMarker:

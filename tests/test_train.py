@@ -6,10 +6,10 @@ import pytest
 import torch
 
 from reelgan.errors import ReelganError
-from reelgan.generator import load_generator
-from reelgan.losses import GANLoss, PhaseResult
+from reelgan.gan.checkpoint import save_checkpoint
+from reelgan.gan.generator import load_generator
+from reelgan.gan.losses import GANLoss, PhaseResult
 from reelgan.train import Trainer, load_checkpoint, train
-from reelgan.train.checkpoint import save_checkpoint
 
 
 def run(config, **kwargs):

@@ -2,11 +2,10 @@ import json
 
 import pytest
 import torch
+from test_train import all_tensors
 
 from reelgan.errors import ReelganError
 from reelgan.train import load_checkpoint, train
-
-from test_train import all_tensors
 
 METRICS = {"metrics": "fid,kid", "metrics_every": 2, "metrics_n": 16, "best_metric": "fid"}
 
@@ -47,8 +46,9 @@ def test_metric_settings_are_checked(tiny_config, image_folder, tmp_path):
 
 
 def test_train_metrics_flags(tmp_path):
-    from reelgan.cli.main import main
     from test_cli import TINY
+
+    from reelgan.cli.main import main
 
     assert main(["train", *TINY, "--resolution", "32", "--steps", "2", "--metrics", "fid,pr", "--metrics-every",
                  "1", "--metrics-n", "12", "--out", str(tmp_path / "runs")]) == 0

@@ -8,8 +8,8 @@ from torch import Tensor, nn
 
 from reelgan.config import LossConfig
 from reelgan.errors import ReelganError
-from reelgan.nets.video import FrameCritic2D, VideoCritic3D, VideoGenerator, assert_clip_shape
-from reelgan.video_losses import VideoGANLoss
+from reelgan.gan.clip_losses import VideoGANLoss
+from reelgan.gan.nets.video import FrameCritic2D, VideoCritic3D, VideoGenerator, assert_clip_shape
 
 SMALL_G = {"content_dim": 24, "motion_dim": 8, "width": 8, "max_width": 32}
 SMALL_D = {"width": 8, "max_width": 32}

@@ -5,11 +5,11 @@ import torch
 
 from reelgan.cli.main import main
 from reelgan.errors import ReelganError
-from reelgan.generator import load_generator
+from reelgan.gan.checkpoint import load_checkpoint
+from reelgan.gan.generator import load_generator
 from reelgan.media import read_video_frames
 from reelgan.provenance import read_record
 from reelgan.train import train
-from reelgan.train.checkpoint import load_checkpoint
 
 VIDEO = {"data": {"source": "moving-glyphs", "kind": "video", "frames": 8, "resolution": 16, "size": 16},
          "net": {"content_dim": 8, "motion_dim": 4}}

@@ -97,7 +97,7 @@ def save_snapshot(G_ema: nn.Module, spec: dict, path: Path) -> Path:
 
 def load_reference_generator(weights: str | Path, device: str | torch.device = "cpu"):
     """A saved snapshot as a reelgan `Generator` (so reelgan's sampling and metrics apply unchanged)."""
-    from reelgan.generator import Generator
+    from reelgan.gan.generator import Generator
 
     weights = Path(weights)
     spec = json.loads(weights.with_suffix(".json").read_text())

@@ -203,7 +203,7 @@ def train_reelgan(job: dict[str, Any]) -> dict[str, Any]:
     import torch
 
     from reelgan.errors import ReelganError
-    from reelgan.generator import export_generator, generator_spec
+    from reelgan.gan.generator import export_generator, generator_spec
     from reelgan.train import Trainer
 
     out = Path(job["out"])
@@ -324,7 +324,7 @@ def load_snapshot(path: str):
         from .reference_dcgan import load_reference_generator
 
         return load_reference_generator(path)
-    from reelgan.generator import load_generator
+    from reelgan.gan.generator import load_generator
 
     return load_generator(path)
 
@@ -333,8 +333,8 @@ def score_dataset(spec, logs: dict[str, dict], extractor_info: dict, args: argpa
                   ) -> tuple[dict[str, Any], int]:
     """Score every snapshot of every system against the same reference features; points per system."""
     from reelgan.metrics import compute_metrics
-    from reelgan.metrics.evaluate import metric_key, real_images, reference_features
     from reelgan.metrics.domain import load_extractor
+    from reelgan.metrics.evaluate import metric_key, real_images, reference_features
 
     extractor = load_extractor(extractor_info["path"])
     real = real_images(spec.reference, RESOLUTION, spec.channels, args.n)  # all of a set smaller than n

@@ -17,6 +17,10 @@ from pathlib import Path
 
 from .errors import ReelganError
 
+# The one list of each kind of media file reelgan reads, by suffix (lower case): still images (what Pillow
+# decodes; a GIF gives its first frame), and videos (what PyAV decodes).
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff")
+VIDEO_SUFFIXES = (".mp4", ".mov", ".m4v", ".mkv", ".avi", ".webm")
 # The longest file name most file systems take (ext4, APFS, NTFS: 255 bytes of UTF-8).
 NAME_MAX_BYTES = 255
 # A shortened name keeps this many bytes of its start, then "-" and this many hex digits of its sha256.

@@ -34,9 +34,8 @@ def add_parser(subparsers) -> None:
 def run_audit_command(args: argparse.Namespace) -> int:
     """Audit and summarise: flagged count, thresholds, where the files are."""
     from ..errors import ReelganError
-    from ..generator import load_generator
+    from ..gan.generator import load_generator
     from ..metrics.audit import run_audit
-
     from ..paths import output_files, output_folder
 
     out = output_folder(args.out)

@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 
 from ..config import build_config, merge
-from ..generator import load_generator
+from ..gan.generator import load_generator
+from ..gan.sampling import write_walk
 from ..media import make_grid, save_png, upscale
 from ..provenance import make_record
 from ..train import train
 from .common import add_command
-from .interpolate import write_walk
 
 # The demo's data; the model and its recipe are reelgan's defaults.
 DEMO_OVERRIDES: dict = {"data": {"source": "logograms", "resolution": 32, "channels": 1}}

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from ..errors import ReelganError
-from ..generator import export_generator, load_generator
+from ..gan.generator import export_generator, load_generator
 from ..paths import output_folder
 from .common import add_command, add_source_argument, fresh_output, source_path
 

@@ -76,10 +76,9 @@ def run(args: argparse.Namespace) -> int:
     """Render the film and print what was written."""
     import time
 
+    from ..devices import pick_device
     from ..film.plan import Timing
     from ..film.render import FilmOptions, Outputs, render_film
-
-    from ..devices import pick_device
 
     pick_device(args.device)  # a bad --device is refused even when no shot needs a generator
     aspect = parse_aspect(args.aspect)

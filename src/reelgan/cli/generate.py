@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ReelganError
-from ..generator import load_generator
-from ..paths import output_folder
+from ..gan.generator import load_generator
 from ..media import make_grid, save_png, to_uint8, upscale
+from ..paths import output_folder
 from ..provenance import make_record
 from .common import add_command, add_source_argument, fresh_output, source_path
 

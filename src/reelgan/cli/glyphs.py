@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ReelganError
-from ..paths import output_folder, short_name
+from ..paths import IMAGE_SUFFIXES, output_folder, short_name
 from .common import fresh_output, parse_int_list, subcommand_adder
 
 EXAMPLES = """\
@@ -198,7 +198,7 @@ def glyph_gray(image: np.ndarray) -> np.ndarray:
 
 def _load_glyph_generator(path: str):
     """A trained image generator for glyph output; 'latest' is the newest run in runs/."""
-    from ..generator import load_generator
+    from ..gan.generator import load_generator
     from ..train.rundir import latest_run
 
     G = load_generator(latest_run("runs") if path == "latest" else path)
@@ -267,7 +267,7 @@ def _vector_sources(args: argparse.Namespace) -> list[tuple[str, np.ndarray, dic
         seeds = parse_seeds(args.seeds)
         glyphs = render_seeds(seeds, min(args.size, 256))
         return [(f"seed{s:06d}", g, procedural_record(s)) for s, g in zip(seeds, glyphs)]
-    if source.is_file() and source.suffix.lower() in (".png", ".jpg", ".jpeg", ".webp", ".bmp") or (
+    if source.is_file() and source.suffix.lower() in IMAGE_SUFFIXES or (
             source.is_dir() and not (source / "generator.safetensors").exists()
             and not (source / "checkpoints").exists()):
         return _image_sources(source)
@@ -286,7 +286,7 @@ def _image_sources(source: Path) -> list[tuple[str, np.ndarray, None]]:
     from PIL import Image, UnidentifiedImageError
 
     files = [source] if source.is_file() else sorted(
-        p for p in source.iterdir() if p.suffix.lower() in (".png", ".jpg", ".jpeg", ".webp", ".bmp"))
+        p for p in source.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
     if not files:
         raise ReelganError(f"{source} holds no PNG, JPEG, WebP or BMP images to trace")
     items = []

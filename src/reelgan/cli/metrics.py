@@ -9,8 +9,8 @@ import torch
 
 from ..config import DataConfig
 from ..data import build_dataset
-from ..metrics.domain import feature_stats, save_extractor, train_domain_net
 from ..metrics import METRICS
+from ..metrics.domain import feature_stats, save_extractor, train_domain_net
 from ..paths import make_parent
 from .common import add_command, add_source_argument, fresh_output, source_path
 
@@ -107,7 +107,7 @@ def run_compute(args: argparse.Namespace) -> int:
     import json
 
     from ..errors import ReelganError
-    from ..generator import load_generator
+    from ..gan.generator import load_generator
     from ..metrics.evaluate import choose_extractor, evaluate_generator
 
     names = [name.strip() for name in args.metrics.split(",") if name.strip()]

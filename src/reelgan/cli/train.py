@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ..config import PRESETS, RunConfig, build_config, load_toml
+from ..config import PRESETS, build_config, load_toml
 from ..errors import ReelganError
 from .common import add_command
 
@@ -47,11 +47,6 @@ FLAG_FIELDS: dict[str, tuple[str, str]] = {
     "metrics_n": ("train", "metrics_n"), "best_metric": ("train", "best_metric"),
     "extractor": ("train", "extractor"),
 }
-# What a resumed run may change: how long it runs, where, and how often it reports.
-RESUMABLE_FIELDS = {"steps", "max_minutes", "device", "workers", "threads", "log_every", "sample_every",
-                    "checkpoint_every"}
-
-
 def add_parser(subparsers) -> None:
     """Register `reelgan train`."""
     p = add_command(subparsers, "train", "train a GAN (R3GAN's loss by default; WGAN-GP with --loss wgan-gp) and write a numbered run folder",
@@ -153,31 +148,10 @@ def flag_overrides(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
     return overrides
 
 
-def resumed_config(run_dir: Path, overrides: dict[str, dict[str, Any]]) -> RunConfig:
-    """The stored config of `run_dir`, with only the fields a resumed run may change replaced."""
-    from ..train.rundir import stored_config
-
-    stored = RunConfig.from_dict(stored_config(run_dir)).to_dict()  # a damaged record fails here, in one line
-    new_steps = overrides.get("train", {}).get("steps", stored["train"]["steps"])
-    if stored["train"]["lr_decay"] and new_steps != stored["train"]["steps"]:
-        raise ReelganError(
-            "cannot change --steps when resuming a run with --lr-decay: its decay schedule is fixed by the "
-            "total steps; resume without --steps, or start a new run"
-        )
-    for section, values in overrides.items():
-        for name, value in values.items():
-            if name not in RESUMABLE_FIELDS and value != stored[section][name]:
-                raise ReelganError(
-                    f"cannot change {section}.{name} when resuming; a resumed run keeps its config except "
-                    f"{', '.join(sorted(RESUMABLE_FIELDS))} (start a new run to change it)"
-                )
-            stored[section][name] = value
-    return RunConfig.from_dict(stored)
-
-
 def run_train(args: argparse.Namespace) -> int:
     """Resolve the config, then train (or print it with --dry-run)."""
     from ..train import resolve_run_dir, train
+    from ..train.rundir import resumed_config
 
     overrides = flag_overrides(args)
     if args.resume:

@@ -26,8 +26,9 @@ def add_parser(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     """Print the findings; exit 0 when a declaration was found, 1 when none."""
     from ..provenance.verify import verify
+    from ..script.authorship import script_finding
 
-    report = verify(args.file)
+    report = verify(args.file, script_check=script_finding)
     if args.json:
         print(json.dumps({"file": str(report.path), "declared": report.declared,
                           "findings": [vars(f) for f in report.findings]}, indent=2))

@@ -28,12 +28,12 @@ import torch
 from PIL import Image
 
 from ..errors import ReelganError
-from .images import DECODE_ERRORS, IMAGE_SUFFIXES, convert_channels, prepare_image, resize_center_crop, to_pil
+from ..paths import IMAGE_SUFFIXES, VIDEO_SUFFIXES
+from .images import DECODE_ERRORS, convert_channels, prepare_image, resize_center_crop, to_pil
 from .moving_glyphs import InkRingsDataset, MovingGlyphsDataset, check_clip_args, clip_to_tensor
 
 log = logging.getLogger("reelgan")
 
-VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv", ".avi", ".webm")
 BUILTIN_CLIP_SETS = ("moving-glyphs", "ink-rings")
 # What PyAV and the file system raise for a damaged, empty or non-video file.
 VIDEO_ERRORS = (av.error.FFmpegError, OSError, ValueError, EOFError)

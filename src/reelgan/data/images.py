@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import io
 import logging
-from collections import Counter
 import os
 import zipfile
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -22,10 +22,10 @@ import torch
 from PIL import Image, UnidentifiedImageError
 
 from ..errors import ReelganError
+from ..paths import IMAGE_SUFFIXES
 
 log = logging.getLogger("reelgan")
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif")
 ARRAY_SUFFIXES = (".npy", ".npz")
 # What Pillow and zipfile raise for a damaged or non-image file.
 DECODE_ERRORS = (UnidentifiedImageError, OSError, ValueError, SyntaxError, zipfile.BadZipFile, EOFError,

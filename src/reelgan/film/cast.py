@@ -19,13 +19,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reelgan.errors import ReelganError
+from reelgan.paths import IMAGE_SUFFIXES
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
 PROCEDURAL = "logograms"  # the built-in visual: the procedural glyph of the scene heading
 
 

@@ -5,23 +5,20 @@ from __future__ import annotations
 import json
 import textwrap
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image, ImageDraw
 
 from .plan import SHOT, frame_at
 from .subtitles import to_srt, to_webvtt
+from .types import Film
 from .visuals import font
-
-if TYPE_CHECKING:
-    from .render import Film
 
 THUMB_WIDTH = 240
 SHEET_COLUMNS = 4
 
 
-def write_companions(film: "Film", paths: dict[str, Path], record: dict) -> None:
+def write_companions(film: Film, paths: dict[str, Path], record: dict) -> None:
     """Write the subtitles, timeline, contact sheet and authorship record to `paths` (kind -> path)."""
     paths["srt"].write_text(to_srt(film.subtitles), encoding="utf-8")
     paths["vtt"].write_text(to_webvtt(film.subtitles), encoding="utf-8")
@@ -32,7 +29,7 @@ def write_companions(film: "Film", paths: dict[str, Path], record: dict) -> None
     paths["authorship"].write_text(json.dumps(record, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
-def write_timeline(film: "Film", path: Path, media_name: str) -> None:
+def write_timeline(film: Film, path: Path, media_name: str) -> None:
     """An OpenTimelineIO timeline of the cut: one clip per shot of the rendered MP4, dissolves between them.
 
     Each clip points at its own stretch of the MP4 (a relative URL, so keep the .otio beside it); the
@@ -74,7 +71,7 @@ def write_timeline(film: "Film", path: Path, media_name: str) -> None:
     otio.adapters.write_to_file(timeline, str(path))
 
 
-def contact_sheet(film: "Film") -> np.ndarray:
+def contact_sheet(film: Film) -> np.ndarray:
     """A sheet with one thumbnail per shot (its middle frame, without subtitles) captioned with its scene
     heading and first line of dialogue or action."""
     shots = [(i, s) for i, s in enumerate(film.shots) if s.kind == SHOT]

@@ -1,24 +1,25 @@
-"""The film's provenance: the record embedded in the MP4, the authorship record beside it, the watermark."""
+"""The film's records: the provenance record embedded in the MP4, the authorship record beside it, the watermark."""
 
 from __future__ import annotations
 
 import hashlib
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-from reelgan.provenance import COMPOSITE_WITH_TRAINED_ALGORITHMIC_MEDIA, TRAINED_ALGORITHMIC_MEDIA, make_record
+from reelgan.provenance import (
+    COMPOSITE_SYNTHETIC,
+    COMPOSITE_WITH_TRAINED_ALGORITHMIC_MEDIA,
+    TRAINED_ALGORITHMIC_MEDIA,
+    make_record,
+)
 
-if TYPE_CHECKING:
-    from .render import Film, Outputs
+from .types import Film, Outputs
 
 RECORD_FORMAT = "reelgan-film-authorship/1"
 NO_MODEL = "0" * 64
-# A composite of synthetic parts none of which a trained model made (procedural glyphs, cards, stills).
-COMPOSITE_SYNTHETIC = "http://cv.iptc.org/newscodes/digitalsourcetype/compositeSynthetic"
 
 
-def generator_hashes(film: "Film") -> list[str]:
+def generator_hashes(film: Film) -> list[str]:
     """The sha256 of each generator the film uses, in order of first use."""
     return list(dict.fromkeys(p.generator_hash for p in film.parts if p.generator_hash))
 
@@ -30,7 +31,7 @@ def combined_hash(hashes: list[str]) -> str:
     return hashes[0] if len(hashes) == 1 else hashlib.sha256("".join(sorted(hashes)).encode()).hexdigest()
 
 
-def watermark_payload(film: "Film") -> np.ndarray | None:
+def watermark_payload(film: Film) -> np.ndarray | None:
     """The watermark bits (reelgan mark + model hash), or None when no shot is model-made."""
     from reelgan.provenance.watermark import payload_bits
 
@@ -38,7 +39,7 @@ def watermark_payload(film: "Film") -> np.ndarray | None:
     return payload_bits(combined_hash(hashes)) if hashes else None
 
 
-def _model_lines(film: "Film") -> set[str]:
+def _model_lines(film: Film) -> set[str]:
     from reelgan.script.authorship import compare, read_record
 
     record = read_record(film.script)
@@ -55,7 +56,7 @@ def _writer(lines: tuple[str, ...], model_lines: set[str]) -> str:
     return "model and person" if any(by_model) else "person"
 
 
-def film_record(film: "Film", outputs: "Outputs") -> dict:
+def film_record(film: Film, outputs: Outputs) -> dict:
     """The authorship record (JSON) of a film; its "provenance" entry is what the MP4's tags carry."""
     hashes = generator_hashes(film)
     model_lines = _model_lines(film)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import shutil
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -20,83 +19,12 @@ from reelgan.paths import output_files, remove_stale_temps, temp_prefix
 from reelgan.script.fountain import read_fountain
 
 from .cast import read_cast
-from .plan import Shot, Subtitle, Timing, film_length, frame_at, plan_film
+from .plan import plan_film
 from .sources import Part, Visual, VisualFactory
 from .subtitles import SubtitleBurner
+from .types import Film, FilmOptions, Outputs
 
-MAX_SIDE = 3840
-
-
-@dataclass
-class FilmOptions:
-    """How the film looks and what is written beside it."""
-
-    width: int = 640
-    height: int = 360
-    fps: int = 24
-    fade: float = 0.5                    # seconds of cross-fade at each cut (0: hard cuts)
-    timing: Timing = field(default_factory=Timing)
-    burn_subtitles: bool = True          # dialogue drawn into the frames
-    soft_subtitles: bool = False         # also a switchable mov_text track in the MP4
-    watermark: bool = True               # invisible mark in frames of generated shots
-    device: str = "cpu"
-
-    def check(self) -> None:
-        """ReelganError for sizes and rates that cannot be encoded."""
-        if not 16 <= self.height <= MAX_SIDE or self.height % 2:
-            raise ReelganError(f"--height must be an even number of pixels from 16 to {MAX_SIDE}; got {self.height}")
-        if not 16 <= self.width <= MAX_SIDE or self.width % 2:
-            raise ReelganError(f"--height and --aspect give a width of {self.width} px; the width must be an even "
-                               f"number from 16 to {MAX_SIDE}: lower --height or choose another --aspect")
-        if not 1 <= self.fps <= 120:
-            raise ReelganError(f"--fps must be 1-120; got {self.fps}")
-        self.timing.check()
-        shortest = min(self.timing.min_shot, self.timing.title_card, self.timing.credits)
-        if not 0 <= self.fade <= shortest:
-            raise ReelganError(f"--fade must be 0 to {shortest:g} seconds (the shortest shot); got {self.fade}")
-
-    @property
-    def size(self) -> tuple[int, int]:
-        """(width, height) in pixels."""
-        return self.width, self.height
-
-
-@dataclass
-class Outputs:
-    """Every file a render writes, named after the MP4."""
-
-    mp4: Path
-
-    def all(self) -> dict[str, Path]:
-        """Kind -> path, the MP4 first."""
-        def beside(suffix: str) -> Path:
-            return self.mp4.with_name(self.mp4.stem + suffix)
-
-        return {"mp4": self.mp4, "srt": beside(".srt"), "vtt": beside(".vtt"), "otio": beside(".otio"),
-                "sheet": beside(".sheet.png"), "sheet_pdf": beside(".sheet.pdf"),
-                "authorship": beside(".authorship.json")}
-
-
-@dataclass
-class Film:
-    """A planned film: shots, their visuals and makers, and the subtitles."""
-
-    script: Path
-    shots: list[Shot]
-    visuals: list[Visual]
-    parts: list[Part]
-    options: FilmOptions
-    credits: list[str] = field(default_factory=list)
-
-    @property
-    def subtitles(self) -> list[Subtitle]:
-        """Every subtitle of the film in order."""
-        return [s for shot in self.shots for s in shot.subtitles]
-
-    @property
-    def frame_count(self) -> int:
-        """Frames in the MP4: frame i shows the film at its middle, (i + 0.5) / fps seconds."""
-        return frame_at(film_length(self.shots), self.options.fps)
+__all__ = ["Film", "FilmOptions", "Outputs", "film_frames", "prepare_film", "render_film"]
 
 
 def prepare_film(script: Path, cast_path: Path | None, options: FilmOptions) -> Film:
@@ -166,7 +94,7 @@ def render_film(script: Path, out: Path, cast_path: Path | None = None, options:
     """Render `script` to `out` (MP4) and its companions; returns the authorship record written beside it."""
     from .companions import write_companions
     from .encode import write_film
-    from .provenance import film_record, watermark_payload
+    from .records import film_record, watermark_payload
 
     options = options or FilmOptions()
     outputs = outputs_for(out, overwrite)

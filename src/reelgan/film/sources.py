@@ -78,7 +78,7 @@ class VisualFactory:
 
     def _generator(self, entry: CastEntry):
         if entry.source not in self.generators:
-            from reelgan.generator import load_generator
+            from reelgan.gan.generator import load_generator
 
             generator = load_generator(entry.source, self.device)
             if entry.class_name is not None:

@@ -1,11 +1,11 @@
 """WGAN-GP for clips: one generator against a clip critic and (optionally) a frame critic.
 
-`VideoGANLoss` mirrors `reelgan.losses.GANLoss`: it runs the networks for a phase and returns a `PhaseResult`
+`VideoGANLoss` mirrors `reelgan.gan.losses.GANLoss`: it runs the networks for a phase and returns a `PhaseResult`
 (the loss to back-propagate and detached statistics); the training loop schedules phases and steps the
 optimisers. The critic phase's loss is the sum over critics of the WGAN loss, lambda times the gradient
 penalty and the drift term, so one backward reaches every critic: step one optimiser over all critics'
 parameters (or every critic's optimiser) after it, and switch `requires_grad` on all critics, as the loop
-does for one. The gradient penalty is `reelgan.losses.gradient_penalty`, whose per-sample norm runs over
+does for one. The gradient penalty is `reelgan.gan.losses.gradient_penalty`, whose per-sample norm runs over
 every non-batch dimension, here (C, T, H, W) of the whole clip.
 """
 
@@ -14,8 +14,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from .config import LossConfig
-from .errors import ReelganError
+from ..config import LossConfig
+from ..errors import ReelganError
 from .losses import PhaseResult, gradient_penalty, wasserstein_critic_loss, wasserstein_generator_loss
 
 

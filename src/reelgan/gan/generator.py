@@ -20,11 +20,11 @@ import numpy as np
 import safetensors.torch
 import torch
 
-from . import __version__
-from .config import RESOLUTIONS, RunConfig
-from .devices import pick_device
-from .errors import ReelganError
-from .media import atomic_path
+from .. import __version__
+from ..config import RESOLUTIONS, RunConfig
+from ..devices import pick_device
+from ..errors import ReelganError
+from ..media import atomic_path
 from .nets import ARCHITECTURES, build_generator
 from .nets.check import LIKELY_CAUSE, load_state_checked, state_mismatch
 
@@ -270,7 +270,7 @@ def _load_export(weights_path: Path, device: str | torch.device) -> Generator:
 
 
 def _load_checkpoint_generator(path: Path, device: str | torch.device) -> Generator:
-    from .train.checkpoint import load_checkpoint  # the checkpoint format belongs to train/
+    from .checkpoint import load_checkpoint
 
     state = load_checkpoint(path)  # its fields and their types are checked there
     fix = "use a checkpoint a reelgan run wrote (checkpoints/latest.pt)"

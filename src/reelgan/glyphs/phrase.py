@@ -20,8 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..data.logograms import (LogogramGeometry, LogogramStyle, compose_logogram, render_geometry,
-                              ring_points_for)
+from ..data.logograms import LogogramGeometry, LogogramStyle, compose_logogram, render_geometry, ring_points_for
 from ..errors import ReelganError
 
 MAX_WORDS = 12

@@ -17,14 +17,12 @@ from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 
 from .. import __version__
-from ..data.logograms import LogogramStyle, MAX_RESOLUTION, MIN_RESOLUTION, render_logogram
+from ..data.logograms import MAX_RESOLUTION, MIN_RESOLUTION, LogogramStyle, render_logogram
 from ..data.procedural import glyph_seed
 from ..errors import ReelganError
 from ..media.images import atomic_path
-from ..provenance import make_record, record_json
+from ..provenance import ALGORITHMIC_MEDIA, make_record, record_json
 
-ALGORITHMIC_MEDIA = "http://cv.iptc.org/newscodes/digitalsourcetype/algorithmicMedia"
-"""IPTC source type of media made by an algorithm without training data: procedural and phrase glyphs."""
 PROCEDURAL_GENERATOR = f"procedural-logograms-{__version__}"
 
 

@@ -1,7 +1,13 @@
 """Writing generated media (PNG, GIF, MP4), each file labelled AI-generated in its metadata."""
 
 from reelgan.media.images import (
-    atomic_path, composite_on_white, make_grid, save_gif, save_png, to_uint8, upscale,
+    atomic_path,
+    composite_on_white,
+    make_grid,
+    save_gif,
+    save_png,
+    to_uint8,
+    upscale,
 )
 from reelgan.media.video import h264_encoder, read_video_frames, save_mp4
 

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from ..errors import ReelganError
-from ..generator import Generator
+from ..gan.generator import Generator
 from ..media import make_grid, save_png
 from ..provenance import COMPOSITE_WITH_TRAINED_ALGORITHMIC_MEDIA, make_record
 from .evaluate import Extractor, choose_extractor

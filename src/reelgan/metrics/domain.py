@@ -20,10 +20,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..augment import rand_color, rand_cutout, rand_translation
 from ..errors import ReelganError
+from ..gan.augment import rand_color, rand_cutout, rand_translation
+from ..gan.nets.check import load_state_checked
 from ..media import atomic_path
-from ..nets.check import load_state_checked
 
 EXTRACTOR_FORMAT = "reelgan-extractor-1"
 # Extractors that ship with reelgan, trained by `reelgan metrics train-extractor` (see benchmarks/RESULTS.md).

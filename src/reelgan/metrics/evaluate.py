@@ -17,7 +17,7 @@ import torch
 from ..config import DataConfig
 from ..data import build_dataset
 from ..errors import ReelganError
-from ..generator import Generator
+from ..gan.generator import Generator
 from . import compute_metrics
 from .domain import DomainExtractor, bundled_extractor_path, load_extractor
 from .inception import InceptionExtractor, load_inception

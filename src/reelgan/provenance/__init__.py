@@ -17,12 +17,12 @@ from xml.sax.saxutils import escape
 from reelgan import __version__
 from reelgan.errors import ReelganError
 
-TRAINED_ALGORITHMIC_MEDIA = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
-COMPOSITE_WITH_TRAINED_ALGORITHMIC_MEDIA = (
-    "http://cv.iptc.org/newscodes/digitalsourcetype/compositeWithTrainedAlgorithmicMedia"
-)
-
+# IPTC digital source types (https://cv.iptc.org/newscodes/digitalsourcetype/), the one home of their URLs.
 IPTC_SOURCE_TYPE_PREFIX = "http://cv.iptc.org/newscodes/digitalsourcetype/"
+TRAINED_ALGORITHMIC_MEDIA = IPTC_SOURCE_TYPE_PREFIX + "trainedAlgorithmicMedia"
+COMPOSITE_WITH_TRAINED_ALGORITHMIC_MEDIA = IPTC_SOURCE_TYPE_PREFIX + "compositeWithTrainedAlgorithmicMedia"
+ALGORITHMIC_MEDIA = IPTC_SOURCE_TYPE_PREFIX + "algorithmicMedia"  # made by an algorithm without training data
+COMPOSITE_SYNTHETIC = IPTC_SOURCE_TYPE_PREFIX + "compositeSynthetic"  # synthetic parts, none made by a model
 IPTC_EXT_NS = "http://iptc.org/std/Iptc4xmpExt/2008-02-29/"
 XMP_NS = "http://ns.adobe.com/xap/1.0/"
 REELGAN_NS = "urn:reelgan:provenance:1.0/"

@@ -212,7 +212,7 @@ def train_language_model(
     start = state["step"]
     log(f"training on {len(streams.train):,} tokens ({streams.documents} documents, "
         f"{len(streams.validation):,} held out), {_parameter_count(model):,} parameters, steps {start}-{config.steps}")
-    from reelgan.train.progress import TrainingProgress
+    from reelgan.progress import TrainingProgress
 
     started, tokens = time.perf_counter(), 0
     with TrainingProgress(config.steps, start, enabled=progress, shown_stats=("loss", "val_loss")) as bar:

@@ -1,6 +1,6 @@
 """Training: the loop, checkpoints, EMA and run folders."""
 
-from .checkpoint import load_checkpoint, save_checkpoint
+from ..gan.checkpoint import load_checkpoint, save_checkpoint
 from .loop import Trainer, TrainResult, train
 from .rundir import create_run_dir, resolve_run_dir
 

@@ -27,16 +27,16 @@ from ..config import SMALL_DATA_IMAGES, RunConfig, resolve_augment
 from ..data import build_dataset, build_loader
 from ..devices import configure_cpu_determinism, pick_device, resolve_precision
 from ..errors import ReelganError
-from ..generator import Generator, export_generator, generator_spec, weights_hash
-from ..losses import LAZY_REGULARISED, RELATIVISTIC, GANLoss
+from ..gan.checkpoint import capture_rng_state, load_checkpoint, restore_rng_state, save_checkpoint
+from ..gan.generator import Generator, export_generator, generator_spec, weights_hash
+from ..gan.losses import LAZY_REGULARISED, RELATIVISTIC, GANLoss
+from ..gan.nets import build_critic, build_generator
+from ..gan.nets.check import load_state_checked
 from ..media import make_grid, save_png
-from ..nets import build_critic, build_generator
-from ..nets.check import load_state_checked
 from ..paths import read_jsonl, remove_stale_temps
+from ..progress import TrainingProgress
 from ..provenance import make_record
-from .checkpoint import capture_rng_state, load_checkpoint, restore_rng_state, save_checkpoint
 from .ema import ema_decay_at, update_ema
-from .progress import TrainingProgress
 from .rundir import truncate_jsonl, write_json
 
 log = logging.getLogger("reelgan")
@@ -102,7 +102,7 @@ class Trainer:
         self._build_networks()
         autocast = torch.autocast(self.device.type, dtype=torch.bfloat16) if self.precision == "bf16" else None
         if config.data.kind == "video":
-            from ..video_losses import ClipLoss
+            from ..gan.clip_losses import ClipLoss
 
             self.loss = ClipLoss(dataclasses.replace(config.loss, augment=""), self.G, self.D, autocast)
         else:
@@ -146,7 +146,7 @@ class Trainer:
 
     def _build_video_networks(self) -> None:
         """A content + motion generator behind flat latents, and the clip + frame critics as one module."""
-        from ..nets.video import FlatVideoGenerator, VideoCritics
+        from ..gan.nets.video import FlatVideoGenerator, VideoCritics
 
         data, net = self.config.data, self.config.net
         self.G = FlatVideoGenerator(data.resolution, data.frames, data.channels, net.content_dim, net.motion_dim,
@@ -528,7 +528,7 @@ def train(config: RunConfig, resume: str | Path | None = None, show_progress: bo
     >>> from reelgan.config import build_config
     >>> result = reelgan.train(build_config(overrides={"train": {"steps": 100}}))  # doctest: +SKIP
     """
-    from .rundir import RunLock, create_run_dir
+    from .rundir import RunLock, check_resume_changes, create_run_dir, stored_config
 
     if resume is not None:
         run_dir = Path(resume)
@@ -537,6 +537,8 @@ def train(config: RunConfig, resume: str | Path | None = None, show_progress: bo
                 remove_stale_temps(folder)  # left by a process killed mid-write
             checkpoint = run_dir / "checkpoints" / "latest.pt"
             state = load_checkpoint(checkpoint) if checkpoint.is_file() else None  # None: from step 0
+            stored = state["config"] if state is not None else stored_config(run_dir)
+            check_resume_changes(RunConfig.from_dict(stored).to_dict(), config.to_dict())
             check_resumable(run_dir, state, config)
             trainer = Trainer(config, run_dir, resume=state)
             write_json(run_dir / "config.json", config.to_dict())  # a resume may change steps or reporting

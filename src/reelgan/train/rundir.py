@@ -6,7 +6,9 @@ import json
 import os
 import re
 from pathlib import Path
+from typing import Any
 
+from ..config import RunConfig
 from ..errors import ReelganError
 from ..paths import NAME_MAX_BYTES, read_jsonl, short_name, temp_name
 
@@ -77,7 +79,7 @@ def stored_config(run_dir: Path) -> dict:
 
     A run killed before its first checkpoint has only config.json; it resumes from step 0.
     """
-    from .checkpoint import load_checkpoint
+    from ..gan.checkpoint import load_checkpoint
 
     checkpoint = run_dir / "checkpoints" / "latest.pt"
     if checkpoint.is_file():
@@ -186,3 +188,36 @@ class RunLock:
         finally:
             os.close(self._fd)
             self._fd = None
+
+
+# What a resumed run may change: how long it runs, where, and how often it reports.
+RESUMABLE_FIELDS = {"steps", "max_minutes", "device", "workers", "threads", "log_every", "sample_every",
+                    "checkpoint_every"}
+
+
+def check_resume_changes(stored: dict[str, dict[str, Any]], config: dict[str, dict[str, Any]]) -> None:
+    """ReelganError if resuming a run stored as `stored` with `config` (both `RunConfig.to_dict()`) changes
+    anything but RESUMABLE_FIELDS, or changes --steps under --lr-decay."""
+    if stored["train"]["lr_decay"] and config["train"]["steps"] != stored["train"]["steps"]:
+        raise ReelganError(
+            "cannot change --steps when resuming a run with --lr-decay: its decay schedule is fixed by the "
+            "total steps; resume without --steps, or start a new run"
+        )
+    for section, values in config.items():
+        for name, value in values.items():
+            if name not in RESUMABLE_FIELDS and value != stored[section][name]:
+                raise ReelganError(
+                    f"cannot change {section}.{name} when resuming; a resumed run keeps its config except "
+                    f"{', '.join(sorted(RESUMABLE_FIELDS))} (start a new run to change it)"
+                )
+
+
+def resumed_config(run_dir: Path, overrides: dict[str, dict[str, Any]]) -> RunConfig:
+    """The stored config of `run_dir` with the fields of `overrides` (nested sections) replaced, checked by
+    `check_resume_changes`."""
+    stored = RunConfig.from_dict(stored_config(run_dir)).to_dict()  # a damaged record fails here, in one line
+    changed = {section: dict(values) for section, values in stored.items()}
+    for section, values in overrides.items():
+        changed[section].update(values)
+    check_resume_changes(stored, changed)
+    return RunConfig.from_dict(changed)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..config import ARCHITECTURES
+from ...config import ARCHITECTURES
 from .dcgan import DCGANCritic, DCGANGenerator
 from .layers import Critic, Generator, check_choice
 from .resnet import ResNetCritic, ResNetGenerator

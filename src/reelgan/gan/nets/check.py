@@ -12,7 +12,7 @@ from typing import Any
 
 import torch
 
-from ..errors import ReelganError
+from ...errors import ReelganError
 
 LIKELY_CAUSE = ("it was saved for a network of another resolution, width, latent size or architecture than "
                 "these settings describe")

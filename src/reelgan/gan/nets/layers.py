@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor, nn
 
-from ..config import CHANNELS, CRITIC_NORMS, RESOLUTIONS  # one list of allowed values, shared with configs
+from ...config import CHANNELS, CRITIC_NORMS, RESOLUTIONS  # one list of allowed values, shared with configs
 
 
 def check_choice(name: str, value: object, allowed: Sequence[object]) -> None:

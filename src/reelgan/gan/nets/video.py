@@ -15,8 +15,8 @@ from functools import partial
 import torch
 from torch import Tensor, nn
 
-from ..config import CRITIC_NORMS
-from ..errors import ReelganError
+from ...config import CRITIC_NORMS
+from ...errors import ReelganError
 from .dcgan import DCGANCritic, DCGANGenerator
 from .layers import critic_norm, stage_width
 
