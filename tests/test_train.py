@@ -1,10 +1,14 @@
+import dataclasses
 import json
 import os
+import shutil
 import signal
+from pathlib import Path
 
 import pytest
 import torch
 
+from reelgan.config import RunConfig
 from reelgan.errors import ReelganError
 from reelgan.gan.checkpoint import save_checkpoint
 from reelgan.gan.generator import load_generator
@@ -143,7 +147,7 @@ def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(tiny_config, monkeypa
     with pytest.raises(ReelganError, match="NaN or infinite") as info:
         run(config)
     assert "last good checkpoint" in str(info.value)
-    run_dir = next((config.train.out and __import__("pathlib").Path(config.train.out)).iterdir())
+    run_dir = next(Path(config.train.out).iterdir())
     state = load_checkpoint(run_dir / "checkpoints" / "latest.pt")
     assert state["step"] == 2
     assert all(torch.isfinite(t).all() for t in state["G"].values() if t.is_floating_point())
@@ -230,3 +234,26 @@ def test_statistics_are_averaged_over_the_phases_that_reported_them():
     add_stats(sums, {"loss_D": torch.tensor(3.0)})                           # a plain one
     add_stats(sums, {"loss_D": torch.tensor(8.0)}, count=2)                  # a step's sum of two phases
     assert {key: float(total) / count for key, (total, count) in sums.items()} == {"loss_D": 3.0, "r1": 4.0}
+
+
+FIXTURE_RUN = Path(__file__).parent / "fixtures" / "run-before-gan-package"  # written before gan/ existed
+
+
+def test_a_run_written_before_the_gan_package_still_loads_and_resumes(tmp_path):
+    run_dir = tmp_path / "old"
+    shutil.copytree(FIXTURE_RUN, run_dir)
+    G = load_generator(run_dir / "generator.safetensors")
+    assert G.sample(2, seed=0).shape == (2, 1, 16, 16)
+    state = load_checkpoint(run_dir / "checkpoints" / "latest.pt")
+    assert state["step"] == 2
+    config = RunConfig.from_dict(state["config"])
+    result = run(dataclasses.replace(config, train=dataclasses.replace(config.train, steps=3)), resume=run_dir)
+    assert result.status == "finished" and result.step == 3
+
+
+def test_train_refuses_a_resume_that_changes_the_recipe(tiny_config):
+    first = run(tiny_config(train={"steps": 2}))
+    changed = tiny_config(train={"steps": 4}, loss={"kind": "hinge"})
+    with pytest.raises(ReelganError, match="cannot change loss.kind when resuming"):
+        run(changed, resume=first.run_dir)
+    assert load_checkpoint(first.run_dir / "checkpoints" / "latest.pt")["step"] == 2  # nothing lost
