@@ -167,6 +167,7 @@ def test_signal_saves_a_checkpoint_then_stops(tiny_config, monkeypatch, signum):
     before = signal.getsignal(signum)
     result = run(tiny_config(train={"steps": 50, "checkpoint_every": 0}))
     assert result.status == "interrupted" and result.step == 3
+    assert not (result.run_dir / "copy-check.json").exists()  # Ctrl-C: no audit before the prompt comes back
     assert load_checkpoint(result.run_dir / "checkpoints" / "latest.pt")["step"] == 3
     assert signal.getsignal(signum) is before  # the caller's handler is back
 

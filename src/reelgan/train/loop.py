@@ -122,12 +122,16 @@ class Trainer:
     def _loss_config(self):
         """The loss settings with augment "auto" decided by the dataset's size (logged when it turns on)."""
         data = self.config.data
-        images = len(self.dataset) // (2 if data.xflip else 1)
+        images = self.image_count()
         loss = resolve_augment(self.config.loss, images, data.channels)
         if self.config.loss.augment.strip() == "auto" and loss.augment:  # told once the run has started
             self.notices.append(f"{images} images (< {SMALL_DATA_IMAGES}): DiffAugment {loss.augment} is on; "
                                 "--augment '' turns it off")
         return loss
+
+    def image_count(self) -> int:
+        """Items of the training set, mirror images (--xflip) not counted."""
+        return len(self.dataset) // (2 if self.config.data.xflip else 1)
 
     def _build_networks(self) -> None:
         data, net, tc = self.config.data, self.config.net, self.config.train
@@ -413,7 +417,8 @@ class Trainer:
             self.evaluate()
         self.save_checkpoint()
         self.write_samples()
-        self.check_copies()
+        if status != "interrupted":  # a user who pressed Ctrl-C wants the prompt back, not an audit
+            self.check_copies()
         return TrainResult(self.run_dir, self.step_count, status)
 
     def check_copies(self) -> dict[str, Any] | None:
@@ -423,7 +428,7 @@ class Trainer:
         Writes copy-check.json in the run folder; returns its content, or None when the set is not small.
         """
         data = self.config.data
-        images = len(self.dataset) // (2 if data.xflip else 1)
+        images = self.image_count()
         if data.kind != "image" or images >= COPY_CHECK_IMAGES or images < 20:
             return None
         from ..metrics.audit import audit_generator
