@@ -21,7 +21,7 @@ from pathlib import Path
 
 from reelgan.errors import ReelganError
 from reelgan.gan.generator import load_generator
-from reelgan.metrics.clips import (
+from reelgan.metrics.clip_metrics import (
     build_clip_extractor,
     compare_motion,
     evaluate_clip_generator,

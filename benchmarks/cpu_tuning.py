@@ -24,7 +24,7 @@ from reelgan.config import build_config
 from reelgan.gan.generator import export_generator, generator_spec, weights_hash
 from reelgan.media import make_grid, save_png, upscale
 from reelgan.provenance import make_record
-from reelgan.train import Trainer
+from reelgan.training import Trainer
 
 
 def main() -> None:

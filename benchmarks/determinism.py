@@ -2,7 +2,7 @@
 
 Each trial is a fresh Python process that trains the tests' tiny config (or the 32 px default) `--reps` times
 uninterrupted and `--reps` times stopped at `--resume-at` and resumed from the checkpoint, through the real
-`reelgan.train.train` (run folders, checkpoints), and hashes every tensor of each run's final checkpoint
+`reelgan.training.train` (run folders, checkpoints), and hashes every tensor of each run's final checkpoint
 (G, D, G_ema and both optimisers). Exact training gives one hash over all runs.
 
     python benchmarks/determinism.py --trials 20                      # 20 processes x (2 straight + 2 resumed)
@@ -71,7 +71,7 @@ def apply_flush_mode(mode: str) -> None:
 
     from reelgan import devices
 
-    loop = importlib.import_module("reelgan.train.loop")
+    loop = importlib.import_module("reelgan.training.loop")
     if mode == "as-is":
         return
     choices = {
@@ -88,7 +88,7 @@ def apply_flush_mode(mode: str) -> None:
 
 def checkpoint_hash(run_dir: Path) -> str:
     """sha256 (16 hex digits) of every tensor in a run's final checkpoint, in a fixed order."""
-    from reelgan.train import load_checkpoint
+    from reelgan.training import load_checkpoint
 
     state = load_checkpoint(run_dir / "checkpoints" / "latest.pt")
     digest = hashlib.sha256()
@@ -132,7 +132,7 @@ def child(args: argparse.Namespace) -> None:
         (x @ x).sum()  # a parallel op: the OpenMP workers are created now, before any Trainer
     from reelgan import devices
     from reelgan.config import build_config
-    from reelgan.train import Trainer, train
+    from reelgan.training import Trainer, train
 
     apply_flush_mode(args.flush)
     make = CONFIGS[args.config]

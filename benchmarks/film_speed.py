@@ -48,7 +48,7 @@ def two_minute_script() -> str:
 
 def tiny_generators(folder: Path) -> tuple[Path, Path]:
     from reelgan.config import build_config
-    from reelgan.train import train
+    from reelgan.training import train
 
     runs = []
     for name, data, net in (

@@ -43,7 +43,7 @@ def generation_speed(model, vocab: int, new_tokens: int, repeats: int, prompt_to
 
 def training_speed(model, vocab: int, context: int, batch: int, steps: int) -> dict:
     """Training tokens/s of the script trainer's step (forward, backward, clip, AdamW)."""
-    from reelgan.script.train import ScriptTrainConfig, _optimizer, _train_step
+    from reelgan.script.lm_training import ScriptTrainConfig, _optimizer, _train_step
 
     config = ScriptTrainConfig(batch_size=batch, context=context, steps=steps + 1)
     stream = torch.randint(0, vocab, (200_000,), generator=torch.Generator().manual_seed(0))

@@ -20,7 +20,7 @@ from pathlib import Path
 import torch
 
 from reelgan.config import build_config
-from reelgan.train import Trainer
+from reelgan.training import Trainer
 
 NETS = {
     "dcgan": {"arch": "dcgan"},  # reelgan's default widths (16 / 32 / max 128)

@@ -20,9 +20,9 @@ import torch
 from reelgan.config import build_config
 from reelgan.gan.generator import export_generator, generator_spec, load_generator
 from reelgan.media import make_grid, save_mp4, upscale
-from reelgan.metrics.clips import build_clip_extractor, compare_motion, evaluate_clip_generator, real_clips
+from reelgan.metrics.clip_metrics import build_clip_extractor, compare_motion, evaluate_clip_generator, real_clips
 from reelgan.provenance import make_record
-from reelgan.train import Trainer
+from reelgan.training import Trainer
 
 SETTINGS = {"data": {"source": "moving-glyphs", "kind": "video", "resolution": 32, "frames": 8, "channels": 1},
             "train": {"steps": 10**9, "batch": 16, "device": "cpu"}}

@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 
 from reelgan.config import build_config
-from reelgan.train import Trainer
+from reelgan.training import Trainer
 
 
 def main() -> None:

@@ -13,7 +13,7 @@ from reelgan.config import DataConfig, LossConfig, resolve_augment
 from reelgan.data import build_dataset
 from reelgan.errors import ReelganError
 from reelgan.gan.generator import load_generator
-from reelgan.train import Trainer, train
+from reelgan.training import Trainer, train
 
 
 def write_alphabet_zip(path, alphabets=("Alpha", "Beta"), characters=3, drawings=2):

@@ -37,7 +37,7 @@ def test_a_copying_generator_is_flagged_and_a_random_one_is_not():
 
 
 def test_audit_command_writes_report_and_sheet(tmp_path, tiny_config, capsys):
-    from reelgan.train import train
+    from reelgan.training import train
 
     run_dir = train(tiny_config(data={"resolution": 32}, train={"steps": 1}), show_progress=False).run_dir
     out = tmp_path / "audit"

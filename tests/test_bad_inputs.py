@@ -2023,7 +2023,7 @@ def release_held_locks():
 
 def held_run(tmp: Path, fx: Fixtures, name: str = "run") -> str:
     """A copy of the run, locked as a training process holds it (another open file of the lock: same effect)."""
-    from reelgan.train.rundir import RunLock
+    from reelgan.training.rundir import RunLock
 
     run = run_copy(tmp, fx, name)
     lock = RunLock(tmp / run)

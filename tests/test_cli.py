@@ -9,7 +9,7 @@ from PIL import Image
 from reelgan.cli.main import main
 from reelgan.media import read_video_frames
 from reelgan.provenance import TRAINED_ALGORITHMIC_MEDIA, read_record
-from reelgan.train import load_checkpoint
+from reelgan.training import load_checkpoint
 
 TINY = ["--data", "logograms", "--resolution", "16", "--data-size", "24", "--g-width", "8", "--d-width", "8",
         "--max-width", "16", "--latent-dim", "16", "--batch", "4", "--n-critic", "1", "--log-every", "2",

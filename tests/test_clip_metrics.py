@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from reelgan.data.clips import build_clip_dataset
+from reelgan.data.clip_sets import build_clip_dataset
 from reelgan.errors import ReelganError
-from reelgan.metrics.clips import (
+from reelgan.metrics.clip_metrics import (
     ClipNet,
     build_clip_extractor,
     clip_views,

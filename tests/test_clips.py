@@ -14,7 +14,7 @@ import torch
 from conftest import shared_data
 from PIL import Image
 
-from reelgan.data.clips import ClipDataset, build_clip_dataset, decode_video_frames
+from reelgan.data.clip_sets import ClipDataset, build_clip_dataset, decode_video_frames
 from reelgan.data.logograms import render_logogram
 from reelgan.data.moving_glyphs import InkRingsDataset, MovingGlyphsDataset
 from reelgan.data.procedural import glyph_seed

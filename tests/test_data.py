@@ -159,7 +159,7 @@ def test_omniglot_zip_reads_with_alphabet_labels():
 
 
 def test_lazy_mode_names_a_file_that_fails_late(tmp_path, monkeypatch):
-    import reelgan.data.images as images
+    import reelgan.data.image_sets as images
 
     write_images(tmp_path, 2)
     monkeypatch.setattr(images, "MAX_CACHE_BYTES", 0)  # force decoding on access

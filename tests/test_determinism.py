@@ -17,7 +17,7 @@ import pytest
 import torch
 
 from reelgan import devices
-from reelgan.train import Trainer, load_checkpoint, train
+from reelgan.training import Trainer, load_checkpoint, train
 
 # (name, every thread flushes, the main thread flushes)
 WORKER_STATES = (("no thread flushes", False, False), ("every thread flushes", True, True),

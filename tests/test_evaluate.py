@@ -8,7 +8,7 @@ from reelgan.errors import ReelganError
 from reelgan.gan.generator import load_generator
 from reelgan.metrics.domain import DomainExtractor
 from reelgan.metrics.evaluate import count_label, evaluate_generator
-from reelgan.train import train
+from reelgan.training import train
 
 
 @pytest.fixture

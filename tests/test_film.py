@@ -22,7 +22,7 @@ from reelgan.media import read_video_frames
 from reelgan.provenance import read_record
 from reelgan.provenance.watermark import detect, embed, payload_bits
 from reelgan.script.fountain import parse
-from reelgan.train import train
+from reelgan.training import train
 
 SCRIPT = """Title: The Harbour
 Author: M. Writer

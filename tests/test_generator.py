@@ -6,7 +6,7 @@ import torch
 from reelgan.errors import ReelganError
 from reelgan.gan.generator import TRUNCATION_BOUND, export_generator, load_generator, seed_latents
 from reelgan.gan.sampling import latent_walk, lerp, slerp
-from reelgan.train import train
+from reelgan.training import train
 
 
 def test_seed_latents_depend_only_on_each_seed():

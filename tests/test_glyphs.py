@@ -142,7 +142,7 @@ def test_images_over_the_pixel_limit_are_refused_not_a_traceback(tmp_path, monke
 
 
 def test_sheet_and_vectorize_from_a_trained_generator(tiny_config, tmp_path):
-    from reelgan.train import train
+    from reelgan.training import train
 
     run = train(tiny_config(train={"steps": 1}), show_progress=False).run_dir
     sheet = tmp_path / "samples.png"
@@ -156,7 +156,7 @@ def test_sheet_and_vectorize_from_a_trained_generator(tiny_config, tmp_path):
 
 
 def test_rgba_and_rgb_samples_become_gray_glyphs_on_white():
-    from reelgan.cli.glyphs import glyph_gray
+    from reelgan.glyphs.sources import glyph_gray
 
     rgba = np.zeros((2, 2, 4), np.uint8)  # black ink; alpha 0 (paper) and 255 (ink)
     rgba[0, 0, 3], rgba[1, 1, 3] = 0, 255

@@ -13,7 +13,7 @@ from reelgan.gan.generator import load_generator
 from reelgan.metrics import inception
 from reelgan.metrics.evaluate import choose_extractor, evaluate_generator
 from reelgan.metrics.inception import FIDInceptionV3, file_sha256, load_inception, to_inception_input
-from reelgan.train import train
+from reelgan.training import train
 
 
 @pytest.fixture(scope="module")

@@ -2,6 +2,7 @@ import pytest
 import torch
 
 from reelgan.config import LossConfig
+from reelgan.errors import ReelganError
 from reelgan.gan.augment import DiffAugment
 from reelgan.gan.losses import (
     GANLoss,
@@ -153,7 +154,7 @@ def test_r3gan_generator_phase_needs_and_uses_real_images():
     critic = LinearCritic(torch.ones(1, 2, 2))
     G = ConstantGenerator(torch.zeros(1, 2, 2))
     loss = GANLoss(LossConfig(kind="r3gan", augment=""), G, critic)
-    with pytest.raises(ValueError):
+    with pytest.raises(ReelganError):
         loss.generator_phase(torch.randn(4, 2), None)
     result = loss.generator_phase(torch.randn(4, 2), None, real=torch.ones(4, 1, 2, 2))
     expected = torch.nn.functional.softplus(torch.tensor(4.0 - 0.0)).item()  # D(real) = 4, D(fake) = 0

@@ -6,7 +6,8 @@ import pytest
 import torch
 from torch import nn
 
-from reelgan.gan.nets import ARCHITECTURES, Critic, Generator, build_critic, build_generator
+from reelgan.errors import ReelganError
+from reelgan.gan.nets import ARCHITECTURES, ImageCritic, ImageGenerator, build_critic, build_generator
 from reelgan.gan.nets.layers import ConditionalBatchNorm2d, critic_norm
 
 SMALL = {"width": 8, "max_width": 32}
@@ -24,13 +25,13 @@ def _labels(batch: int, num_classes: int) -> torch.Tensor | None:
 
 
 def _generator(arch: str, resolution: int = 16, channels: int = 3,
-               num_classes: int = 0) -> Generator:
+               num_classes: int = 0) -> ImageGenerator:
     return build_generator(arch, resolution=resolution, channels=channels, latent_dim=LATENT,
                            num_classes=num_classes, **SMALL)
 
 
 def _critic(arch: str, resolution: int = 16, channels: int = 3, num_classes: int = 0,
-            norm: str = "none") -> Critic:
+            norm: str = "none") -> ImageCritic:
     return build_critic(arch, resolution=resolution, channels=channels, num_classes=num_classes,
                         norm=norm, **SMALL)
 
@@ -114,9 +115,9 @@ def test_projection_critic_depends_on_label(arch: str) -> None:
 def test_missing_labels_raise(arch: str) -> None:
     g = _generator(arch, num_classes=NUM_CLASSES)
     d = _critic(arch, num_classes=NUM_CLASSES)
-    with pytest.raises(ValueError, match="labels"):
+    with pytest.raises(ReelganError, match="labels"):
         g(torch.randn(2, LATENT))
-    with pytest.raises(ValueError, match="labels"):
+    with pytest.raises(ReelganError, match="labels"):
         d(torch.randn(2, 3, 16, 16))
 
 
@@ -142,13 +143,13 @@ def test_unconditional_ignores_labels(arch: str) -> None:
 @pytest.mark.parametrize("build", [build_generator, build_critic])
 def test_bad_values_raise(build, kwargs: dict, name: str) -> None:
     args = {"arch": "dcgan", "resolution": 16, "channels": 3, **kwargs}
-    with pytest.raises(ValueError, match=name):
+    with pytest.raises(ReelganError, match=name):
         build(args.pop("arch"), **args)
 
 
 @pytest.mark.parametrize("arch", ARCHITECTURES)
 def test_bad_critic_norm_raises(arch: str) -> None:
-    with pytest.raises(ValueError, match="norm.*'none', 'layernorm'"):
+    with pytest.raises(ReelganError, match="norm.*none, layernorm"):
         build_critic(arch, resolution=16, channels=3, norm="batchnorm")
 
 

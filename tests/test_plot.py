@@ -4,7 +4,7 @@ from PIL import Image
 from reelgan.cli.main import main
 from reelgan.errors import ReelganError
 from reelgan.metrics.plot import plot_run
-from reelgan.train import train
+from reelgan.training import train
 
 
 def test_plot_draws_losses_and_metrics(tiny_config, tmp_path, monkeypatch):

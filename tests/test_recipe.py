@@ -10,8 +10,8 @@ from conftest import write_images
 
 from reelgan import devices
 from reelgan.progress import TrainingProgress
-from reelgan.train import Trainer, train
-from reelgan.train import loop as train_loop
+from reelgan.training import Trainer, train
+from reelgan.training import loop as train_loop
 
 
 @pytest.mark.parametrize("amx,avx512_bf16,expected", [(True, False, "bf16"), (False, True, "bf16"),

@@ -16,8 +16,8 @@ from reelgan.cli.main import main
 from reelgan.config import build_config
 from reelgan.errors import ReelganError
 from reelgan.paths import output_file, remove_stale_temps, short_name
-from reelgan.train import load_checkpoint
-from reelgan.train.rundir import RunLock
+from reelgan.training import load_checkpoint
+from reelgan.training.rundir import RunLock
 
 TINY = ["--data", "logograms", "--resolution", "16", "--data-size", "24", "--g-width", "8", "--d-width", "8",
         "--max-width", "16", "--latent-dim", "16", "--batch", "4", "--n-critic", "1", "--log-every", "1",
@@ -48,7 +48,7 @@ def test_a_second_writer_is_refused_and_told_who_holds_the_run(run_dir, capsys):
 
 def test_a_lock_held_by_another_process_is_refused_and_freed_when_it_dies(run_dir, capsys):
     holder = subprocess.Popen([sys.executable, "-c", (
-        "import sys, time; from reelgan.train.rundir import RunLock; lock = RunLock(sys.argv[1]); "
+        "import sys, time; from reelgan.training.rundir import RunLock; lock = RunLock(sys.argv[1]); "
         "lock.acquire(); print('locked', flush=True); time.sleep(60)"), str(run_dir)], stdout=subprocess.PIPE,
         text=True)
     try:
@@ -97,7 +97,7 @@ def test_a_run_killed_before_its_first_checkpoint_resumes_from_step_0(tmp_path, 
 
 
 def test_a_run_that_fails_before_its_first_checkpoint_leaves_no_folder(tmp_path, capsys, monkeypatch):
-    from reelgan.train.loop import Trainer
+    from reelgan.training.loop import Trainer
 
     def nan_step(self):
         self.nonfinite |= True
@@ -195,7 +195,7 @@ def test_stale_temps_are_only_those_of_dead_writers(tmp_path):
 def test_a_collapsed_step_rate_is_reported_once_with_what_to_do(caplog):
     from types import SimpleNamespace
 
-    from reelgan.train.loop import Trainer
+    from reelgan.training.loop import Trainer
 
     trainer = SimpleNamespace(slow_warned=False, best_rate=0.0, device=torch.device("cpu"), run_dir="runs/00001-x")
     caplog.set_level("WARNING", logger="reelgan")

@@ -29,8 +29,8 @@ from reelgan.script.draft import (  # noqa: E402
     write_draft,
 )
 from reelgan.script.fountain import Element, parse, read_fountain  # noqa: E402
+from reelgan.script.lm_training import ScriptTrainConfig, train_language_model  # noqa: E402
 from reelgan.script.model import BUNDLED_DIR, load_language_model, weights_sha256  # noqa: E402
-from reelgan.script.train import ScriptTrainConfig, train_language_model  # noqa: E402
 
 PLAY = """First Citizen:
 Before we proceed any further, hear me speak.

@@ -71,7 +71,7 @@ def script_corpus(tmp_path_factory) -> Path:
 def script_model(tmp_path_factory, script_corpus) -> Path:
     """A GPT-2 of one layer trained two steps (and saved at step 1), with its training state."""
     from reelgan.script.corpus import read_corpus
-    from reelgan.script.train import ScriptTrainConfig, train_language_model
+    from reelgan.script.lm_training import ScriptTrainConfig, train_language_model
 
     out = tmp_path_factory.mktemp("models") / "tiny"
     config = ScriptTrainConfig(steps=4, batch_size=2, context=32, vocab_size=320, layers=1, width=32, heads=2,
@@ -99,7 +99,7 @@ def test_a_crafted_training_state_is_refused_without_running_it(tmp_path, script
 
 def test_a_training_state_with_missing_or_wrong_fields_names_the_file(tmp_path, script_corpus, script_model):
     from reelgan.script.corpus import read_corpus
-    from reelgan.script.train import ScriptTrainConfig, train_language_model
+    from reelgan.script.lm_training import ScriptTrainConfig, train_language_model
 
     folder = copy_model(script_model, tmp_path)
     path = folder / "training_state.pt"
@@ -119,7 +119,7 @@ def test_a_training_state_with_missing_or_wrong_fields_names_the_file(tmp_path, 
 
 def test_a_state_written_by_an_earlier_version_still_resumes(tmp_path, script_corpus, script_model):
     from reelgan.script.corpus import read_corpus
-    from reelgan.script.train import ScriptTrainConfig, train_language_model
+    from reelgan.script.lm_training import ScriptTrainConfig, train_language_model
 
     folder = copy_model(script_model, tmp_path)
     state = torch.load(folder / "training_state.pt", weights_only=True)
@@ -248,7 +248,7 @@ def test_weights_of_another_width_name_the_tensor_and_both_shapes(tmp_path, caps
 @pytest.fixture(scope="module")
 def trained_checkpoint(tmp_path_factory) -> dict:
     """The checkpoint of a one-step 16 px run, as read back (every field a real run writes)."""
-    from reelgan.train import train
+    from reelgan.training import train
 
     folder = tmp_path_factory.mktemp("run")
     result = train(build_config(overrides=tiny_overrides(folder)), show_progress=False)
@@ -318,7 +318,7 @@ def crafted_pickle(path: Path, marker: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory) -> Path:
-    from reelgan.train import train
+    from reelgan.training import train
 
     folder = tmp_path_factory.mktemp("security-run")
     return train(build_config(overrides=tiny_overrides(folder)), show_progress=False).run_dir

@@ -13,7 +13,7 @@ from reelgan.errors import ReelganError
 from reelgan.gan.checkpoint import save_checkpoint
 from reelgan.gan.generator import load_generator
 from reelgan.gan.losses import GANLoss, PhaseResult
-from reelgan.train import Trainer, load_checkpoint, train
+from reelgan.training import Trainer, load_checkpoint, train
 
 
 def run(config, **kwargs):
@@ -228,7 +228,7 @@ def test_lazy_r1_is_averaged_over_the_steps_that_ran_it(tiny_config):
 
 
 def test_statistics_are_averaged_over_the_phases_that_reported_them():
-    from reelgan.train.loop import add_stats
+    from reelgan.training.loop import add_stats
 
     sums = {}
     add_stats(sums, {"loss_D": torch.tensor(1.0), "r1": torch.tensor(4.0)})  # a lazy-R1 critic phase

@@ -5,7 +5,7 @@ import torch
 from test_train import all_tensors
 
 from reelgan.errors import ReelganError
-from reelgan.train import load_checkpoint, train
+from reelgan.training import load_checkpoint, train
 
 METRICS = {"metrics": "fid,kid", "metrics_every": 2, "metrics_n": 16, "best_metric": "fid"}
 

@@ -9,7 +9,7 @@ from reelgan.gan.checkpoint import load_checkpoint
 from reelgan.gan.generator import load_generator
 from reelgan.media import read_video_frames
 from reelgan.provenance import read_record
-from reelgan.train import train
+from reelgan.training import train
 
 VIDEO = {"data": {"source": "moving-glyphs", "kind": "video", "frames": 8, "resolution": 16, "size": 16},
          "net": {"content_dim": 8, "motion_dim": 4}}
@@ -66,7 +66,7 @@ def test_clip_settings_are_checked(tiny_config):
 
 
 def test_fvd_of_a_clip_generator_from_the_metrics_command(tiny_config, tmp_path, capsys, monkeypatch):
-    from reelgan.metrics.clips import real_clips, save_clip_extractor, train_clip_net
+    from reelgan.metrics.clip_metrics import real_clips, save_clip_extractor, train_clip_net
 
     monkeypatch.setenv("REELGAN_CACHE", str(tmp_path / "cache"))
     run = train(tiny_config(**VIDEO), show_progress=False).run_dir

@@ -101,16 +101,18 @@ def parse_system(text: str) -> tuple[str, dict[str, Any]]:
     return name, system
 
 
-def resolved_config(system: dict[str, Any], source: str, channels: int, device: str, seed: int):
+def resolved_config(system: dict[str, Any], source: str, channels: int, device: str, seed: int,
+                    minutes: float = 0.0):
     """The RunConfig of a reelgan system on a dataset: its preset and overrides, then the benchmark's data,
-    device and seed; no periodic outputs (the benchmark exports snapshots itself)."""
+    device, seed and time budget (`--max-minutes`, so schedules that follow it do); no periodic outputs (the
+    benchmark exports snapshots itself)."""
     from reelgan.config import build_config, merge
 
     overrides = system.get("overrides", {})
     steps = overrides.get("train", {}).get("steps", UNBOUNDED_STEPS)
     forced = {"data": {"source": source, "resolution": RESOLUTION, "channels": channels},
               "train": {"steps": steps, "device": device, "seed": seed, "metrics": "", "sample_every": 0,
-                        "checkpoint_every": 0, "max_minutes": 0.0}}
+                        "checkpoint_every": 0, "max_minutes": float(minutes)}}
     return build_config(system.get("preset", "default"), None, merge(overrides, forced))
 
 
@@ -204,10 +206,11 @@ def train_reelgan(job: dict[str, Any]) -> dict[str, Any]:
 
     from reelgan.errors import ReelganError
     from reelgan.gan.generator import export_generator, generator_spec
-    from reelgan.train import Trainer
+    from reelgan.training import Trainer
 
     out = Path(job["out"])
-    config = resolved_config(job["system"], job["source"], job["channels"], job["device"], job["seed"])
+    config = resolved_config(job["system"], job["source"], job["channels"], job["device"], job["seed"],
+                             job["minutes"])
     setup_start = time.perf_counter()
     trainer = Trainer(config, out / "run")
     warm(trainer.dataset)
@@ -229,6 +232,7 @@ def train_reelgan(job: dict[str, Any]) -> dict[str, Any]:
         print(f"  {minutes:6.2f} min  step {trainer.step_count}", flush=True)
 
     start = time.perf_counter()
+    trainer.session_start = start  # the --max-minutes clock, as `Trainer.run()` sets it
     try:
         while marks:
             elapsed_min = (time.perf_counter() - start) / 60

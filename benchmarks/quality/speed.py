@@ -22,7 +22,7 @@ import torch
 
 def time_reelgan(system: dict, source: str, channels: int, seconds: float, warmup: int) -> dict:
     """Generator steps per second of a reelgan Trainer on `source`."""
-    from reelgan.train import Trainer
+    from reelgan.training import Trainer
 
     from .run import resolved_config, warm
 

@@ -15,6 +15,6 @@ __version__ = "0.1.0"
 from .config import RunConfig, build_config  # noqa: E402  (after __version__, which submodules read)
 from .errors import ReelganError  # noqa: E402
 from .gan.generator import Generator, load_generator  # noqa: E402
-from .train import train  # noqa: E402
+from .training import train  # noqa: E402
 
 __all__ = ["__version__", "RunConfig", "build_config", "ReelganError", "Generator", "load_generator", "train"]

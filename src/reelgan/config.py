@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from .checks import check_choice, check_int, check_number
 from .devices import DEVICE_NAMES
 from .errors import ReelganError
 
@@ -34,6 +35,9 @@ CRITIC_NORMS = ("none", "layernorm")
 AUGMENTS = ("translation", "cutout", "color")
 RESOLUTIONS = (16, 32, 64, 128, 256)
 CHANNELS = (1, 3, 4)
+CLIP_RESOLUTIONS = (16, 32, 64)  # what the clip GAN trains on
+CLIP_CHANNELS = (1, 3)
+CLIP_FRAMES = (8, 16)  # fewest and most frames per training clip
 PRECISIONS = ("auto", "fp32", "bf16")
 METRIC_NAMES = ("fid", "kid", "pr", "dc", "fvd")  # the registry in reelgan.metrics holds exactly these
 IMAGE_METRIC_NAMES = ("fid", "kid", "pr", "dc")  # fvd is for clip features
@@ -73,24 +77,6 @@ def check_field_types(config: Any, section: str) -> None:
             raise ReelganError(f"{name} must be a finite number; got {value!r}")
 
 
-def _check_choice(name: str, value: Any, allowed: tuple) -> None:
-    if value not in allowed:
-        raise ReelganError(f"{name} must be one of {', '.join(map(str, allowed))}; got {value!r}")
-
-
-def _check_positive(name: str, value: float, *, allow_zero: bool = False) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ReelganError(f"{name} must be a number; got {value!r}")
-    if value < 0 or (value == 0 and not allow_zero):
-        bound = "0 or more" if allow_zero else "greater than 0"
-        raise ReelganError(f"{name} must be {bound}; got {value!r}")
-
-
-def _check_int(name: str, value: Any, *, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ReelganError(f"{name} must be a whole number >= {minimum}; got {value!r}")
-
-
 @dataclass
 class DataConfig:
     """Where the training images come from and how they are prepared."""
@@ -118,22 +104,25 @@ class DataConfig:
                 f"resolution must be a power of two from 16 to 256 ({', '.join(map(str, RESOLUTIONS))}); "
                 f"got {self.resolution!r}"
             )
-        _check_choice("channels", self.channels, CHANNELS)
-        _check_int("data.max_images", self.max_images, minimum=0)
-        _check_int("data.class_depth", self.class_depth, minimum=1)
-        _check_int("data.size", self.size, minimum=1)
-        _check_int("data.seed", self.seed, minimum=0)
-        _check_choice("data.kind", self.kind, DATA_KINDS)
-        _check_int("data.stride", self.stride, minimum=1)
-        _check_choice("data.fit", self.fit, FITS)
+        check_choice("channels", self.channels, CHANNELS)
+        check_int("data.max_images", self.max_images, 0)
+        check_int("data.class_depth", self.class_depth, 1)
+        check_int("data.size", self.size, 1)
+        check_int("data.seed", self.seed, 0)
+        check_choice("data.kind", self.kind, DATA_KINDS)
+        check_int("data.stride", self.stride, 1)
+        check_choice("data.fit", self.fit, FITS)
         if self.kind == "video":
             if self.max_images or self.xflip or self.class_depth != 1:
                 raise ReelganError("--max-images, --xflip and --class-depth are for images; drop them for --kind video")
             if self.source in BUILTIN_DATASETS:
                 raise ReelganError(f"{self.source} is an image set; for clips use {' or '.join(BUILTIN_CLIP_SETS)}, "
                                    "video files or frame folders")
-            if not 8 <= self.frames <= 16 or self.resolution not in (16, 32, 64) or self.channels not in (1, 3):
-                raise ReelganError(f"clips are 8-16 frames, 16/32/64 px, 1 or 3 channels; got {self.frames} frames, "
+            low, high = CLIP_FRAMES
+            if not low <= self.frames <= high or self.resolution not in CLIP_RESOLUTIONS or \
+                    self.channels not in CLIP_CHANNELS:
+                raise ReelganError(f"clips are {low}-{high} frames, {'/'.join(map(str, CLIP_RESOLUTIONS))} px, "
+                                   f"{' or '.join(map(str, CLIP_CHANNELS))} channels; got {self.frames} frames, "
                                    f"{self.resolution} px, {self.channels} channels")
         elif self.source in BUILTIN_CLIP_SETS:
             raise ReelganError(f"{self.source} is a clip set; add --kind video")
@@ -179,12 +168,12 @@ class NetConfig:
 
     def __post_init__(self) -> None:
         check_field_types(self, "net")
-        _check_choice("net", self.arch, ARCHITECTURES)
-        _check_int("net.latent_dim", self.latent_dim, minimum=1)
-        _check_int("net.g_width", self.g_width, minimum=1)
-        _check_int("net.d_width", self.d_width, minimum=1)
-        _check_int("net.max_width", self.max_width, minimum=1)
-        _check_choice("net.critic_norm", self.critic_norm, CRITIC_NORMS)
+        check_choice("net", self.arch, ARCHITECTURES)
+        check_int("net.latent_dim", self.latent_dim, 1)
+        check_int("net.g_width", self.g_width, 1)
+        check_int("net.d_width", self.d_width, 1)
+        check_int("net.max_width", self.max_width, 1)
+        check_choice("net.critic_norm", self.critic_norm, CRITIC_NORMS)
 
 
 @dataclass
@@ -200,13 +189,13 @@ class LossConfig:
 
     def __post_init__(self) -> None:
         check_field_types(self, "loss")
-        _check_choice("loss", self.kind, LOSSES)
-        _check_positive("loss.gp_weight", self.gp_weight, allow_zero=True)
-        _check_positive("loss.drift", self.drift, allow_zero=True)
-        _check_positive("loss.r1_gamma", self.r1_gamma, allow_zero=True)
-        _check_int("loss.r1_interval", self.r1_interval, minimum=1)
+        check_choice("loss", self.kind, LOSSES)
+        check_number("loss.gp_weight", self.gp_weight, allow_zero=True)
+        check_number("loss.drift", self.drift, allow_zero=True)
+        check_number("loss.r1_gamma", self.r1_gamma, allow_zero=True)
+        check_int("loss.r1_interval", self.r1_interval, 1)
         for op in self.augment_ops:
-            _check_choice("augment", op, AUGMENTS)
+            check_choice("augment", op, AUGMENTS)
         if "auto" in self.augment and self.augment.strip() != "auto":
             raise ReelganError(f"augment is 'auto' or a list of {', '.join(AUGMENTS)}, not both; got {self.augment!r}")
 
@@ -253,31 +242,31 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         check_field_types(self, "train")
-        _check_int("steps", self.steps, minimum=1)
-        _check_int("batch", self.batch, minimum=1)
-        _check_int("train.g_batch", self.g_batch, minimum=0)
-        _check_int("train.n_critic", self.n_critic, minimum=1)
-        _check_positive("train.lr_g", self.lr_g)
-        _check_positive("train.lr_d", self.lr_d)
+        check_int("steps", self.steps, 1)
+        check_int("batch", self.batch, 1)
+        check_int("train.g_batch", self.g_batch, 0)
+        check_int("train.n_critic", self.n_critic, 1)
+        check_number("train.lr_g", self.lr_g)
+        check_number("train.lr_d", self.lr_d)
         for name in ("beta1", "beta2", "ema_decay"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
                 raise ReelganError(f"train.{name} must be in [0, 1); got {value!r}")
-        _check_int("seed", self.seed, minimum=0)
-        _check_choice("device", self.device, DEVICE_NAMES)
-        _check_choice("precision", self.precision, PRECISIONS)
-        _check_int("train.workers", self.workers, minimum=0)
-        _check_int("train.threads", self.threads, minimum=0)
-        _check_int("train.log_every", self.log_every, minimum=1)
-        _check_int("train.sample_every", self.sample_every, minimum=0)
-        _check_int("train.checkpoint_every", self.checkpoint_every, minimum=0)
-        _check_positive("train.max_minutes", self.max_minutes, allow_zero=True)
-        _check_int("train.grid_size", self.grid_size, minimum=1)
+        check_int("seed", self.seed, 0)
+        check_choice("device", self.device, DEVICE_NAMES)
+        check_choice("precision", self.precision, PRECISIONS)
+        check_int("train.workers", self.workers, 0)
+        check_int("train.threads", self.threads, 0)
+        check_int("train.log_every", self.log_every, 1)
+        check_int("train.sample_every", self.sample_every, 0)
+        check_int("train.checkpoint_every", self.checkpoint_every, 0)
+        check_number("train.max_minutes", self.max_minutes, allow_zero=True)
+        check_int("train.grid_size", self.grid_size, 1)
         for name in self.metric_names:
-            _check_choice("metrics", name, IMAGE_METRIC_NAMES)
-        _check_int("train.metrics_every", self.metrics_every, minimum=0)
-        _check_int("train.metrics_n", self.metrics_n, minimum=10)
-        _check_choice("best_metric", self.best_metric, BEST_METRICS)
+            check_choice("metrics", name, IMAGE_METRIC_NAMES)
+        check_int("train.metrics_every", self.metrics_every, 0)
+        check_int("train.metrics_n", self.metrics_n, 10)
+        check_choice("best_metric", self.best_metric, BEST_METRICS)
         if self.metric_names and self.best_metric not in self.metric_names:
             raise ReelganError(f"--best-metric {self.best_metric} must be one of the computed --metrics "
                                f"({self.metrics}); add it to --metrics")

@@ -38,7 +38,7 @@ def add_source_argument(parser: argparse.ArgumentParser) -> None:
 
 def source_path(args: argparse.Namespace) -> Path:
     """The generator source, with 'latest' resolved to the newest run folder."""
-    from ..train.rundir import latest_run
+    from ..training.rundir import latest_run
 
     return latest_run(args.runs) if args.source == "latest" else Path(args.source)
 

@@ -9,7 +9,7 @@ from ..gan.generator import load_generator
 from ..gan.sampling import write_walk
 from ..media import make_grid, save_png, upscale
 from ..provenance import make_record
-from ..train import train
+from ..training import train
 from .common import add_command
 
 # The demo's data, and reelgan's default recipe with a stronger R1 + R2 (gamma 1): on the logograms, in a

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ReelganError
-from ..paths import IMAGE_SUFFIXES, output_folder, short_name
+from ..paths import output_folder, short_name
 from .common import fresh_output, parse_int_list, subcommand_adder
 
 EXAMPLES = """\
@@ -153,8 +153,7 @@ def run_dataset(args: argparse.Namespace) -> int:
 
 def _sheet_glyphs(args: argparse.Namespace) -> tuple[list[np.ndarray], list[str], dict]:
     """The sheet's glyphs, captions and provenance record, from phrases, a generator, or seeds."""
-    from ..glyphs.phrase import render_phrase
-    from ..glyphs.procedural import PROCEDURAL_GENERATOR, procedural_record, render_seeds
+    from ..glyphs.sources import sheet_glyphs
 
     phrases = list(args.phrase)
     if args.phrases:
@@ -162,56 +161,23 @@ def _sheet_glyphs(args: argparse.Namespace) -> tuple[list[np.ndarray], list[str]
             phrases += [line.strip() for line in Path(args.phrases).read_text().splitlines() if line.strip()]
         except (OSError, UnicodeDecodeError) as exc:
             raise ReelganError(f"cannot read phrases from {args.phrases} ({exc}); give a text file") from None
-    size = min(1024, max(64, args.cell))
     styled = args.features or args.thickness or args.density or args.style
     if phrases and args.generator:
         raise ReelganError("give phrases or --generator, not both: a trained generator does not write phrases")
     if args.generator and styled:
         raise ReelganError("--features, --thickness, --density and --style set procedural glyphs; drop them "
                            "with --generator")
-    if phrases:
-        return ([render_phrase(p, size, _style(args)) for p in phrases], phrases,
-                procedural_record(None, phrases=phrases))
-    seeds = parse_seeds(args.seeds)
-    if args.generator:
-        from ..media import to_uint8
-        from ..provenance import make_record
-
-        G = _load_glyph_generator(args.generator)
-        images = to_uint8(_sample_seeds(G, seeds))
-        glyphs = [glyph_gray(image) for image in images]
-        return glyphs, [f"seed {s}" for s in seeds], make_record(generator_hash=G.hash, seed=None, seeds=seeds)
-    return (render_seeds(seeds, size, _style(args)), [f"seed {s}" for s in seeds],
-            procedural_record(None, seeds=seeds, generator=PROCEDURAL_GENERATOR))
+    seeds = [] if phrases else parse_seeds(args.seeds)
+    G = _load_generator(args.generator) if args.generator and not phrases else None
+    return sheet_glyphs(phrases, seeds, min(1024, max(64, args.cell)), None if G else _style(args), G)
 
 
-def glyph_gray(image: np.ndarray) -> np.ndarray:
-    """(H, W, C) uint8 sample -> (H, W) gray glyph, 255 paper: RGB averaged, RGBA composited on white."""
-    if image.shape[-1] == 1:
-        return image[..., 0]
-    gray = image[..., :3].astype(np.float32).mean(-1)
-    if image.shape[-1] == 4:
-        alpha = image[..., 3].astype(np.float32) / 255
-        gray = 255 - alpha * (255 - gray)
-    return np.round(gray).astype(np.uint8)
-
-
-def _load_glyph_generator(path: str):
-    """A trained image generator for glyph output; 'latest' is the newest run in runs/."""
+def _load_generator(path: str):
+    """A trained generator; 'latest' is the newest run in runs/."""
     from ..gan.generator import load_generator
-    from ..train.rundir import latest_run
+    from ..training.rundir import latest_run
 
-    G = load_generator(latest_run("runs") if path == "latest" else path)
-    if G.is_video:
-        raise ReelganError("this is a clip generator; glyph sheets and vectors need an image generator")
-    return G
-
-
-def _sample_seeds(G, seeds: list[int]):
-    """Samples of a generator at arbitrary seeds (image i of `sample(n, seed)` comes from seed + i)."""
-    import torch
-
-    return torch.cat([G.sample(1, seed=seed) for seed in seeds])
+    return load_generator(latest_run("runs") if path == "latest" else path)
 
 
 def run_sheet(args: argparse.Namespace) -> int:
@@ -260,55 +226,11 @@ def run_vectorize(args: argparse.Namespace) -> int:
 
 def _vector_sources(args: argparse.Namespace) -> list[tuple[str, np.ndarray, dict | None]]:
     """(name, (H, W) uint8 glyph, record) for each glyph to trace."""
-    from ..glyphs.procedural import procedural_record, render_seeds
+    from ..glyphs.sources import image_glyphs, is_image_source, seed_glyphs
 
-    source = Path(args.source)
     if args.source == "logograms":
-        seeds = parse_seeds(args.seeds)
-        glyphs = render_seeds(seeds, min(args.size, 256))
-        return [(f"seed{s:06d}", g, procedural_record(s)) for s, g in zip(seeds, glyphs)]
-    if source.is_file() and source.suffix.lower() in IMAGE_SUFFIXES or (
-            source.is_dir() and not (source / "generator.safetensors").exists()
-            and not (source / "checkpoints").exists()):
-        return _image_sources(source)
-    from ..media import to_uint8
-    from ..provenance import make_record
-
-    G = _load_glyph_generator(args.source)
-    seeds = parse_seeds(args.seeds)
-    images = to_uint8(_sample_seeds(G, seeds))
-    return [(f"seed{s:06d}", glyph_gray(img), make_record(generator_hash=G.hash, seed=s))
-            for s, img in zip(seeds, images)]
-
-
-def _image_sources(source: Path) -> list[tuple[str, np.ndarray, None]]:
-    """Glyph images from a file or folder, as grayscale squares (non-square ones padded with paper)."""
-    from PIL import Image, UnidentifiedImageError
-
-    files = [source] if source.is_file() else sorted(
-        p for p in source.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-    if not files:
-        raise ReelganError(f"{source} holds no PNG, JPEG, WebP or BMP images to trace")
-    items = []
-    for path in files:
-        try:
-            with Image.open(path) as image:
-                gray = np.asarray(image.convert("L"))
-        except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
-            raise ReelganError(f"cannot read {path} as a glyph image ({exc}); give a PNG, JPEG, WebP or BMP "
-                               "up to 4096 px") from None
-        if max(gray.shape) > 4096:
-            raise ReelganError(f"{path} is {gray.shape[1]}x{gray.shape[0]} px; glyph images up to 4096 px are "
-                               "traced: scale it down first")
-        items.append((path.stem, pad_to_square(gray), None))  # the user's own image: no AI label to add
-    return items
-
-
-def pad_to_square(gray: np.ndarray) -> np.ndarray:
-    """A non-square glyph image centred on a square of paper (white), so nothing is cropped."""
-    height, width = gray.shape
-    side = max(height, width)
-    square = np.full((side, side), 255, dtype=np.uint8)
-    top, left = (side - height) // 2, (side - width) // 2
-    square[top:top + height, left:left + width] = gray
-    return square
+        return seed_glyphs(parse_seeds(args.seeds), args.size)
+    if is_image_source(Path(args.source)):
+        return image_glyphs(Path(args.source))
+    G = _load_generator(args.source)
+    return seed_glyphs(parse_seeds(args.seeds), args.size, G)

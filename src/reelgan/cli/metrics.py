@@ -5,12 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import torch
-
-from ..config import DataConfig
-from ..data import build_dataset
+from ..errors import ReelganError
 from ..metrics import METRICS
-from ..metrics.domain import feature_stats, save_extractor, train_domain_net
 from ..paths import make_parent
 from .common import add_command, add_source_argument, fresh_output, source_path
 
@@ -77,27 +73,15 @@ def add_parser(subparsers) -> None:
 
 def run_train_extractor(args: argparse.Namespace) -> int:
     """Load the images, train the extractor, save it with its sha256."""
-    from ..errors import ReelganError
+    from ..metrics.measure import train_extractor
 
-    for flag, value in (("--steps", args.steps), ("--batch", args.batch), ("--max-images", args.max_images)):
-        if value < 1:
-            raise ReelganError(f"{flag} must be at least 1; got {value}")
-    name = Path(args.data).stem or "data"
-    out = Path(args.out or f"domain-{name}-{args.resolution}.safetensors")
+    out = Path(args.out or f"domain-{Path(args.data).stem or 'data'}-{args.resolution}.safetensors")
     if out.suffix != ".safetensors":
         raise ReelganError(f"--out must end in .safetensors; got {out.name}")
     fresh_output(out, args.overwrite)
     fresh_output(out.with_suffix(".json"), args.overwrite)  # the extractor's description beside it
-    config = DataConfig(source=args.data, resolution=args.resolution, channels=args.channels,
-                        max_images=args.max_images, size=args.max_images)
-    dataset = build_dataset(config)
-    images = torch.stack([dataset[i][0] for i in range(min(len(dataset), args.max_images))])  # (N, C, R, R)
-    print(f"training the domain extractor on {len(images)} images of {args.data} for {args.steps} steps")
-    net = train_domain_net(images, steps=args.steps, batch=args.batch, seed=args.seed)
-    spec = {"name": "domain", "dataset": args.data if args.data == "logograms" else name,
-            "images": len(images), "trained_steps": args.steps, "batch": args.batch, "seed": args.seed,
-            **feature_stats(net, images)}
-    digest = save_extractor(net, spec, out)
+    digest = train_extractor(args.data, out, args.resolution, args.channels, args.max_images, args.steps,
+                             args.batch, args.seed)
     print(f"wrote {out} (sha256 {digest[:16]}...)")
     return 0
 
@@ -106,27 +90,17 @@ def run_compute(args: argparse.Namespace) -> int:
     """Sample the generator, compare with the data, print a table and optionally write JSON."""
     import json
 
-    from ..errors import ReelganError
     from ..gan.generator import load_generator
-    from ..metrics.evaluate import choose_extractor, evaluate_generator
+    from ..metrics.measure import check_metric_names, measure_generator
 
     names = [name.strip() for name in args.metrics.split(",") if name.strip()]
-    unknown = [name for name in names if name not in METRICS]
-    if unknown or not names:  # before any sampling: a typo should not cost minutes
-        raise ReelganError(f"unknown metric(s) {', '.join(unknown) or '(none given)'}; "
-                           f"choose from {', '.join(METRICS)}")
+    check_metric_names(names)
     if args.n is not None and args.n < 1:
         raise ReelganError(f"--n must be at least 1; got {args.n}")
     json_path = fresh_output(Path(args.json), args.overwrite) if args.json else None
     source = source_path(args)
     G = load_generator(source, device=args.device)
-    if G.is_video or "fvd" in names:
-        args.n = args.n or 2000  # clips are T times larger than images: 2000 keeps both sides in memory
-        results = clip_metrics(G, args, names)
-    else:
-        args.n = args.n or 10000
-        extractor = choose_extractor(args.extractor, args.data, device=G.device)
-        results = evaluate_generator(G, args.data, names, n=args.n, extractor=extractor, seed=args.seed)
+    results = measure_generator(G, args.data, names, args.n, args.extractor, args.seed)
     width = max(map(len, results))
     for key, value in results.items():
         print(f"{key:<{width}}  {value:.4f}")
@@ -134,26 +108,6 @@ def run_compute(args: argparse.Namespace) -> int:
         make_parent(json_path).write_text(json.dumps({"source": str(source), "data": args.data,
                                          "generator_hash": G.hash, "results": results}, indent=2) + "\n")
     return 0
-
-
-def clip_metrics(G, args: argparse.Namespace, names: list[str]) -> dict[str, float]:
-    """The proxy FVD of a clip generator, with a clip extractor trained by benchmarks/clip_metrics.py."""
-    from ..errors import ReelganError
-    from ..metrics.clips import evaluate_clip_generator, load_clip_extractor
-
-    if not G.is_video or names != ["fvd"]:
-        raise ReelganError("fvd is the metric of clip generators, and the only one for them: use --metrics fvd "
-                           "with a clip generator (and fid,kid,pr,dc with an image generator)")
-    if not args.extractor:
-        raise ReelganError("fvd needs a clip extractor: --extractor CLIPS.safetensors (train one with "
-                           "benchmarks/clip_metrics.py --save-extractor)")
-    extractor = load_clip_extractor(args.extractor)
-    stride = G.spec.get("stride", 1)
-    if extractor.spec.get("stride", 1) != stride:
-        raise ReelganError(f"the generator was trained on clips at stride {stride} but the extractor at stride "
-                           f"{extractor.spec.get('stride', 1)}; use an extractor trained at stride {stride}")
-    return evaluate_clip_generator(G, args.data, args.n, extractor, frames=G.spec["frames"], stride=stride,
-                                   seed=args.seed)
 
 
 def run_fetch_weights(args: argparse.Namespace) -> int:

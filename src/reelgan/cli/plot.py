@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from ..metrics.plot import plot_run
-from ..train.rundir import check_run_folder, latest_run
+from ..training.rundir import check_run_folder, latest_run
 from .common import add_command, fresh_output
 
 EXAMPLES = """\

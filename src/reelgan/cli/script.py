@@ -99,7 +99,7 @@ def add_parser(subparsers) -> None:
     t.add_argument("--device", default="auto", help="auto, cpu, cuda or mps (default: auto)")
     add_trust_pickle(t)
     t.add_argument("--quiet", action="store_true", help="no progress bar")
-    from ..script.train import ScriptTrainConfig
+    from ..script.lm_training import ScriptTrainConfig
 
     defaults = ScriptTrainConfig()
     for name in TRAIN_FLAGS:
@@ -243,7 +243,7 @@ TRAIN_FLAGS = ("steps", "batch_size", "context", "lr", "warmup", "seed", "save_e
 
 def _check_resume_flags(out: Path, given: dict) -> None:
     """Refuse settings that differ from those the model in `out` was trained with (only --steps may change)."""
-    from ..script.train import saved_config
+    from ..script.lm_training import saved_config
 
     saved = saved_config(out)
     for name, value in given.items():
@@ -257,7 +257,7 @@ def run_train(args: argparse.Namespace) -> int:
     """Train or fine-tune a model on the corpus."""
     from ..devices import pick_device
     from ..script.corpus import read_corpus
-    from ..script.train import ScriptTrainConfig, saved_config, train_language_model
+    from ..script.lm_training import ScriptTrainConfig, saved_config, train_language_model
 
     config = ScriptTrainConfig(base=args.base)
     if args.base is not None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 from typing import Any
 
 from ..config import PRESETS, build_config, load_toml
@@ -150,8 +149,8 @@ def flag_overrides(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
 
 def run_train(args: argparse.Namespace) -> int:
     """Resolve the config, then train (or print it with --dry-run)."""
-    from ..train import resolve_run_dir, train
-    from ..train.rundir import resumed_config
+    from ..training import resolve_run_dir, train
+    from ..training.rundir import resumed_config
 
     overrides = flag_overrides(args)
     if args.resume:

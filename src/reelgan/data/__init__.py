@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 
 from ..config import BUILTIN_DATASETS, DataConfig
-from .images import ImageDataset
+from .image_sets import ImageDataset
 from .procedural import LogogramDataset
 from .sampler import ResumableBatchSampler
 
@@ -22,7 +22,7 @@ def build_dataset(config: DataConfig) -> torch.utils.data.Dataset:
     With `config.kind == "video"`, a clip dataset of `(clip (C, T, H, W), label)` pairs instead.
     """
     if config.kind == "video":
-        from .clips import build_clip_dataset
+        from .clip_sets import build_clip_dataset
 
         return build_clip_dataset(config.source, config.frames, config.stride, config.resolution, config.channels,
                                   size=config.size, seed=config.seed)

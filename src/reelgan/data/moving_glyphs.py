@@ -5,7 +5,7 @@
 - `InkRingsDataset`: a logogram forming as its ink spreads around the ring, revealed by an angular sweep.
 
 Both yield `(clip, label)` with clip a float tensor `(C, T, H, W)` in [-1, 1] (paper +1, ink -1) and label
-`torch.tensor(0)`. The helpers `check_clip_args` and `clip_to_tensor` are shared with the footage datasets.
+`torch.tensor(0)`. The helper `check_clip_args` is shared with the footage datasets.
 """
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import torch
 
+from ..config import CLIP_CHANNELS
 from ..errors import ReelganError
+from .base import Dataset
 from .logograms import render_logogram
 from .procedural import glyph_seed
 
@@ -30,13 +31,8 @@ def check_clip_args(frames: int, resolution: int, channels: int, min_resolution:
         raise ReelganError(f"frames must be a whole number of at least 1, got {frames!r}")
     if isinstance(resolution, bool) or not isinstance(resolution, int) or resolution < min_resolution:
         raise ReelganError(f"resolution must be a whole number of at least {min_resolution}, got {resolution!r}")
-    if channels not in (1, 3):
+    if channels not in CLIP_CHANNELS:
         raise ReelganError(f"clips have 1 (grayscale) or 3 (RGB) channels, got {channels!r}; pick 1 or 3")
-
-
-def clip_to_tensor(clip: np.ndarray) -> torch.Tensor:
-    """uint8 `(C, T, H, W)` -> float32 `(C, T, H, W)` in [-1, 1]."""
-    return torch.from_numpy(np.ascontiguousarray(clip)).float() / 127.5 - 1.0
 
 
 def _gray_to_channels(gray: np.ndarray, channels: int) -> np.ndarray:
@@ -76,31 +72,23 @@ def _check_size(size: int, seed: int) -> None:
         raise ReelganError(f"seed must be a whole number of at least 0, got {seed!r}")
 
 
-class _ProceduralClips(torch.utils.data.Dataset):
-    """What the procedural clip sets share: no classes, a size, cached rendering, and tensors from uint8."""
+class _ProceduralClips(Dataset):
+    """What the procedural clip sets share: no classes, a size and cached rendering."""
 
-    class_names: list[str] = []
     size: int
     channels: int
     cache: _ClipCache
 
     @property
-    def num_classes(self) -> int:
-        """Procedural clips have no classes."""
-        return 0
-
-    def __len__(self) -> int:
+    def raw_count(self) -> int:
         return self.size
 
     def _render(self, index: int) -> np.ndarray:
         raise NotImplementedError
 
-    def raw(self, index: int) -> np.ndarray:
+    def raw_item(self, index: int) -> np.ndarray:
         """uint8 `(C, T, H, W)` of clip `index` (255 paper, near 0 ink)."""
         return _gray_to_channels(self.cache.get(index, self._render), self.channels)
-
-    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
-        return clip_to_tensor(self.raw(index)), torch.tensor(0)
 
 
 class MovingGlyphsDataset(_ProceduralClips):

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-import torch
 
+from .base import Dataset
 from .logograms import render_logogram
 
 
@@ -13,28 +13,18 @@ def glyph_seed(dataset_seed: int, index: int) -> int:
     return int(np.random.SeedSequence([dataset_seed, index]).generate_state(1)[0])
 
 
-class LogogramDataset(torch.utils.data.Dataset):
+class LogogramDataset(Dataset):
     """`size` Arrival-style ink logograms, rendered on first use and then held in memory as uint8.
 
     One channel is the glyph (dark ink on light paper); three channels repeat it; four channels are black
     ink whose alpha is the ink amount, on a transparent background.
     """
 
-    class_names: list[str] = []
-
     def __init__(self, size: int, resolution: int, channels: int, seed: int = 0, xflip: bool = False) -> None:
         self.size, self.resolution, self.channels, self.seed, self.xflip = size, resolution, channels, seed, xflip
+        self.raw_count = size
         self.cache = np.zeros((size, resolution, resolution), dtype=np.uint8)  # (N, H, W)
         self.rendered = np.zeros(size, dtype=bool)
-        self.skipped = 0
-
-    @property
-    def num_classes(self) -> int:
-        """Procedural glyphs have no classes."""
-        return 0
-
-    def __len__(self) -> int:
-        return self.size * (2 if self.xflip else 1)
 
     def glyph(self, index: int) -> np.ndarray:
         """uint8 `(H, W)` glyph `index` (255 paper, 0 ink)."""
@@ -43,16 +33,10 @@ class LogogramDataset(torch.utils.data.Dataset):
             self.rendered[index] = True
         return self.cache[index]
 
-    def raw(self, index: int) -> np.ndarray:
-        """uint8 `(C, H, W)` of item `index` (indices past `size` are mirror images)."""
-        gray = self.glyph(index % self.size)
-        if index >= self.size:
-            gray = gray[:, ::-1]
+    def raw_item(self, index: int) -> np.ndarray:
+        """uint8 `(C, H, W)` of glyph `index`."""
+        gray = self.glyph(index)
         if self.channels == 4:
             black = np.zeros_like(gray)
             return np.stack([black, black, black, 255 - gray])
         return np.repeat(gray[None], self.channels, axis=0)
-
-    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
-        image = torch.from_numpy(np.ascontiguousarray(self.raw(index))).float() / 127.5 - 1.0
-        return image, torch.tensor(0)

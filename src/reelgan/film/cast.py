@@ -18,8 +18,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from reelgan.errors import ReelganError
-from reelgan.paths import IMAGE_SUFFIXES
+from ..errors import ReelganError
+from ..paths import IMAGE_SUFFIXES
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -23,7 +23,7 @@ def write_companions(film: Film, paths: dict[str, Path], record: dict) -> None:
     paths["srt"].write_text(to_srt(film.subtitles), encoding="utf-8")
     paths["vtt"].write_text(to_webvtt(film.subtitles), encoding="utf-8")
     write_timeline(film, paths["otio"], paths["mp4"].name)
-    from reelgan.glyphs.sheet import save_sheet
+    from ..glyphs.sheet import save_sheet
 
     save_sheet(contact_sheet(film), paths["sheet"], record["provenance"])
     paths["authorship"].write_text(json.dumps(record, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")

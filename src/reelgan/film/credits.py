@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from reelgan import __version__
-from reelgan.script.fountain import Screenplay, plain_text
-
+from .. import __version__
+from ..script.fountain import Screenplay, plain_text
 from .sources import Part
 
 
 def script_split(script: Path) -> dict[str, int] | None:
     """Words of the script by source from its authorship record (`reelgan script`), or None without one."""
-    from reelgan.script.authorship import compare, read_record
+    from ..script.authorship import compare, read_record
 
     record = read_record(script)
     if record is None:

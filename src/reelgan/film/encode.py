@@ -10,8 +10,7 @@ import av
 import numpy as np
 from av.subtitles.subtitle import SubtitleSet
 
-from reelgan.media.video import h264_encoder, open_tagged_mp4
-
+from ..media.video import h264_encoder, open_tagged_mp4
 from .plan import Subtitle
 from .subtitles import cue_text
 

@@ -16,8 +16,8 @@ import math
 import textwrap
 from dataclasses import dataclass, field
 
-from reelgan.errors import ReelganError
-from reelgan.script.fountain import Screenplay, plain_text, word_count
+from ..errors import ReelganError
+from ..script.fountain import Screenplay, plain_text, word_count
 
 TITLE, SHOT, CREDITS = "title", "shot", "credits"
 SUBTITLE_CHARS = 84   # longest subtitle on screen: two lines of about 42 characters, as subtitlers use

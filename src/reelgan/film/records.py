@@ -6,13 +6,12 @@ import hashlib
 
 import numpy as np
 
-from reelgan.provenance import (
+from ..provenance import (
     COMPOSITE_SYNTHETIC,
     COMPOSITE_WITH_TRAINED_ALGORITHMIC_MEDIA,
     TRAINED_ALGORITHMIC_MEDIA,
     make_record,
 )
-
 from .types import Film, Outputs
 
 RECORD_FORMAT = "reelgan-film-authorship/1"
@@ -33,14 +32,14 @@ def combined_hash(hashes: list[str]) -> str:
 
 def watermark_payload(film: Film) -> np.ndarray | None:
     """The watermark bits (reelgan mark + model hash), or None when no shot is model-made."""
-    from reelgan.provenance.watermark import payload_bits
+    from ..provenance.watermark import payload_bits
 
     hashes = generator_hashes(film)
     return payload_bits(combined_hash(hashes)) if hashes else None
 
 
 def _model_lines(film: Film) -> set[str]:
-    from reelgan.script.authorship import compare, read_record
+    from ..script.authorship import compare, read_record
 
     record = read_record(film.script)
     if record is None:

@@ -14,10 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
-from reelgan.errors import ReelganError
-from reelgan.paths import output_files, remove_stale_temps, temp_prefix
-from reelgan.script.fountain import read_fountain
-
+from ..errors import ReelganError
+from ..paths import output_files, remove_stale_temps, temp_prefix
+from ..script.fountain import read_fountain
 from .cast import read_cast
 from .plan import plan_film
 from .sources import Part, Visual, VisualFactory
@@ -51,7 +50,7 @@ def prepare_film(script: Path, cast_path: Path | None, options: FilmOptions) -> 
 
 def film_frames(film: Film, watermark_bits: np.ndarray | None = None) -> Iterator[np.ndarray]:
     """Every frame of the film in order: (H, W, 3) uint8, cross-faded, subtitled and watermarked."""
-    from reelgan.provenance.watermark import embed
+    from ..provenance.watermark import embed
 
     fps, half = film.options.fps, film.options.fade / 2
     burner = SubtitleBurner(film.options.size) if film.options.burn_subtitles else None

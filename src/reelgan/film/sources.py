@@ -14,8 +14,7 @@ from typing import Protocol
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from reelgan.errors import ReelganError
-
+from ..errors import ReelganError
 from .cast import PROCEDURAL, Cast, CastEntry
 from .plan import CREDITS, TITLE, Shot
 from .visuals import KenBurns, LoopingClip, StillFrame, card, contain, cover
@@ -78,7 +77,7 @@ class VisualFactory:
 
     def _generator(self, entry: CastEntry):
         if entry.source not in self.generators:
-            from reelgan.gan.generator import load_generator
+            from ..gan.generator import load_generator
 
             generator = load_generator(entry.source, self.device)
             if entry.class_name is not None:
@@ -101,7 +100,7 @@ class VisualFactory:
         return self._generated(shot, entry)
 
     def _procedural(self, shot: Shot) -> tuple[Visual, Part]:
-        from reelgan.glyphs.phrase import MAX_WORDS, render_phrase
+        from ..glyphs.phrase import MAX_WORDS, render_phrase
 
         words = [w for w in shot.heading.replace("-", " ").split() if any(c.isalnum() for c in w)]
         phrase = " ".join(words[:MAX_WORDS])[:200] or "scene"
@@ -110,7 +109,7 @@ class VisualFactory:
         return KenBurns(picture, shot.duration, shot.seed), Part("algorithm", "procedural glyph", phrase)
 
     def _generated(self, shot: Shot, entry: CastEntry) -> tuple[Visual, Part]:
-        from reelgan.media.images import to_uint8
+        from ..media.images import to_uint8
 
         generator = self._generator(entry)
         sample = generator.sample(1, seed=shot.seed, truncation=entry.truncation, class_name=entry.class_name)

@@ -9,8 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from reelgan.errors import ReelganError
-
+from ..errors import ReelganError
 from .plan import Shot, Subtitle, Timing, film_length, frame_at
 from .sources import Part, Visual
 

@@ -12,7 +12,7 @@ import textwrap
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from reelgan.media.images import as_hwc, composite_on_white
+from ..media.images import as_hwc, composite_on_white
 
 PAN_ZOOM = 1.15        # the camera move's largest zoom (1 = the whole picture)
 INK = (236, 236, 236)  # text colour on cards

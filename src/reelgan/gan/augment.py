@@ -11,6 +11,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from ..errors import ReelganError
+
 
 def rand_brightness(x: torch.Tensor) -> torch.Tensor:
     """Add a per-sample offset in [-0.5, 0.5) to the colour channels."""
@@ -79,7 +81,7 @@ class DiffAugment:
     def __init__(self, ops: list[str]) -> None:
         unknown = [op for op in ops if op not in OPERATIONS]
         if unknown:
-            raise ValueError(f"unknown DiffAugment operation(s) {unknown}; allowed: {list(OPERATIONS)}")
+            raise ReelganError(f"unknown DiffAugment operation(s) {unknown}; allowed: {list(OPERATIONS)}")
         self.ops = [op for op in OPERATIONS if op in ops]  # canonical order whatever the user wrote
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:

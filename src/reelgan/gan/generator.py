@@ -21,11 +21,11 @@ import safetensors.torch
 import torch
 
 from .. import __version__
-from ..config import RESOLUTIONS, RunConfig
+from ..config import RunConfig
 from ..devices import pick_device
 from ..errors import ReelganError
 from ..media import atomic_path
-from .nets import ARCHITECTURES, build_generator
+from .kinds import CLIP, kind_of
 from .nets.check import LIKELY_CAUSE, load_state_checked, state_mismatch
 
 GENERATOR_FORMAT = "reelgan-generator-1"
@@ -52,38 +52,27 @@ def generator_spec(config: dict[str, Any], class_names: list[str], steps: int) -
         "max_width": net["max_width"], "class_names": list(class_names), "trained_steps": steps,
         "dataset": data["source"], "reelgan_version": __version__,
     }
-    if data.get("kind", "image") == "video":  # a flat latent holds the content latent and every frame's motion
-        spec.update({"kind": "video", "arch": "video", "frames": data["frames"], "stride": data["stride"],
-                     "content_dim": net["content_dim"],
-                     "motion_dim": net["motion_dim"],
-                     "latent_dim": net["content_dim"] + data["frames"] * net["motion_dim"]})
-    return spec
+    return {**spec, **kind_of(data).spec_extra(data, net)}
 
 
 def build_from_spec(spec: dict[str, Any]) -> torch.nn.Module:
     """An untrained generator network shaped as `spec` says."""
-    if spec.get("kind") == "video":
-        from .nets.video import FlatVideoGenerator
-
-        return FlatVideoGenerator(spec["resolution"], spec["frames"], spec["channels"], spec["content_dim"],
-                                  spec["motion_dim"], spec["width"], spec["max_width"])
-    return build_generator(spec["arch"], resolution=spec["resolution"], channels=spec["channels"],
-                           latent_dim=spec["latent_dim"], width=spec["width"], max_width=spec["max_width"],
-                           num_classes=len(spec["class_names"]))
+    return kind_of(spec).build_generator(spec)
 
 
-# The fields `build_from_spec` and sampling read, with their types; clips add VIDEO_FIELDS.
+# The fields `build_from_spec` and sampling read, with their types; each kind adds its own (`Kind.spec_fields`).
 SPEC_FIELDS: dict[str, type] = {"arch": str, "resolution": int, "channels": int, "latent_dim": int, "width": int,
                                 "max_width": int, "class_names": list}
-VIDEO_FIELDS: dict[str, type] = {"frames": int, "content_dim": int, "motion_dim": int}
-VIDEO_RESOLUTIONS = (16, 32, 64)
 
 
 def check_spec(spec: Any, where: str, fix: str) -> None:
     """ReelganError naming the field and `where` unless `spec` has every field a generator is built from."""
     if not isinstance(spec, dict):
         raise ReelganError(f"{where} does not describe a generator (it holds a {type(spec).__name__}); {fix}")
-    required = {**SPEC_FIELDS, **(VIDEO_FIELDS if spec.get("kind") == "video" else {})}
+    try:
+        required = {**SPEC_FIELDS, **kind_of(spec).spec_fields}
+    except ReelganError as exc:
+        raise ReelganError(f"{where}: {exc}; {fix}") from None
     for name, kind in required.items():
         if name not in spec:
             raise ReelganError(f"{where} lacks the field {name!r} a generator is built from; {fix}")
@@ -105,14 +94,12 @@ def _build_checked(spec: dict[str, Any], where: str, fix: str) -> torch.nn.Modul
 def _what_fits(spec: dict[str, Any], state: dict[str, Any]) -> tuple[str, str] | None:
     """("a 32 px generator", "16 px") when the weights would fit `spec` with only its resolution (or channels, or
     architecture) changed: what the weights hold and what the spec says. None when no such change fits."""
-    video = spec.get("kind") == "video"
-    channels = spec["channels"]
+    kind, channels = kind_of(spec), spec["channels"]
     variants = [("resolution", r, f"a {r} px generator", f"{spec['resolution']} px")
-                for r in (VIDEO_RESOLUTIONS if video else RESOLUTIONS) if r != spec["resolution"]]
+                for r in kind.resolutions if r != spec["resolution"]]
     variants += [("channels", c, f"a {c}-channel generator", f"{channels} channel{'' if channels == 1 else 's'}")
-                 for c in ((1, 3) if video else (1, 3, 4)) if c != channels]
-    if not video:
-        variants += [("arch", a, f"a {a} generator", str(spec["arch"])) for a in ARCHITECTURES if a != spec["arch"]]
+                 for c in kind.channels if c != channels]
+    variants += [("arch", a, f"a {a} generator", str(spec["arch"])) for a in kind.architectures if a != spec["arch"]]
     for field, value, holds, says in variants:
         try:
             with torch.device("meta"):  # shapes only: no memory, no initialisation cost
@@ -185,7 +172,7 @@ class Generator:
     @property
     def is_video(self) -> bool:
         """True for a clip generator: `sample` gives `(n, C, T, H, W)`."""
-        return self.spec.get("kind") == "video"
+        return kind_of(self.spec) is CLIP
 
     def class_index(self, name: str | int | None) -> int | None:
         """A class given by name or number as its label index; an unknown one is a ReelganError."""

@@ -1,8 +1,10 @@
-"""Adversarial losses and regularisers, separate from the networks.
+"""Adversarial losses and regularisers, separate from the networks, for images and clips alike.
 
-The pure functions take critic scores (shape `(B,)`, float32) and return a scalar. `GANLoss` owns the GAN
-step: it runs the networks for a phase (`critic` or `generator`) and returns the loss to back-propagate
-with its statistics; the training loop only schedules phases and steps optimisers.
+The pure functions take critic scores (shape `(B,)`, float32) and return a scalar; the penalties take the
+critic's inputs, of any shape `(B, ...)`. `GANLoss` owns the GAN step: it runs the networks for a phase
+(`critic` or `generator`) and returns the loss to back-propagate with its statistics; the training loop only
+schedules phases and steps optimisers. A clip GAN is the same step with two critics (clip and frame) whose
+losses add up.
 """
 
 from __future__ import annotations
@@ -11,8 +13,10 @@ from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from ..config import LossConfig
+from ..errors import ReelganError
 from .augment import DiffAugment
 
 
@@ -97,91 +101,121 @@ class PhaseResult:
 
 
 class GANLoss:
-    """Runs the networks for each phase of a GAN step and computes its loss."""
+    """Runs the networks for each phase of a GAN step and computes its loss, for images and clips alike.
 
-    def __init__(self, config: LossConfig, generator: torch.nn.Module, critic: torch.nn.Module,
+    `critic` scores samples `x` (images (B, C, H, W) or clips (B, C, T, H, W)) as `(B,)`; or it is an
+    `nn.ModuleDict` of named critics (the clip GAN's `clip` and `frame` critics), whose losses add up so that
+    one backward reaches all of them; their statistics carry the name as a suffix (`gp_clip`). The penalties'
+    norms run over every non-batch dimension of a sample.
+    """
+
+    def __init__(self, config: LossConfig, generator: nn.Module, critic: nn.Module,
                  autocast: "torch.autocast | None" = None) -> None:
         self.config, self.G, self.D = config, generator, critic
+        self.critics = dict(critic.items()) if isinstance(critic, nn.ModuleDict) else {"": critic}
         self.augment = DiffAugment(config.augment_ops)
         self.critic_loss = CRITIC_LOSSES[config.kind]
         self.generator_loss = GENERATOR_LOSSES.get(config.kind)
         self.autocast = autocast
 
-    def _scores(self, images: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
-        """Critic scores as float32 `(B,)`, under autocast when it is on."""
+    def _autocast(self, network: nn.Module, *inputs: torch.Tensor | None) -> torch.Tensor:
+        """network(*inputs), under autocast when it is on, returned in float32."""
+        inputs = inputs if inputs[-1] is not None else inputs[:-1]  # unlabelled: critics without a labels argument
         if self.autocast is None:
-            return self.D(images, labels).float()
+            return network(*inputs).float()
         with self.autocast:
-            return self.D(images, labels).float()
+            return network(*inputs).float()
 
     def generate(self, z: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
-        """G(z) as `(B, C, H, W)`, under autocast when it is on, returned in float32."""
-        if self.autocast is None:
-            return self.G(z, labels)
-        with self.autocast:
-            return self.G(z, labels).float()
+        """G(z) (images or clips), under autocast when it is on, returned in float32."""
+        return self._autocast(self.G, z, labels)
 
     def critic_phase(self, real: torch.Tensor, labels: torch.Tensor | None, z: torch.Tensor,
                      apply_r1: bool = False) -> PhaseResult:
-        """One critic step's loss. `real` (B, C, H, W); `z` (B, latent); fakes share the real labels.
+        """One critic step's loss. `real` (B, ...); `z` (B, latent); fakes share the real labels.
 
-        Real and fake go through the critic in one pass of 2B; WGAN-GP adds one pass on the B interpolates,
-        whose input gradients the penalty needs. R1 reuses the real half of the joint pass.
+        Real and fake go through each critic in one pass of 2B; WGAN-GP adds one pass on the B interpolates
+        (shared by the critics), whose input gradients the penalty needs. R1 reuses the real half of the pass.
         """
         batch = real.size(0)
         with torch.no_grad():
-            fake = self.generate(z, labels)  # (B, C, H, W); no generator graph in the critic phase
-        both = self.augment(torch.cat([real, fake]))  # (2B, C, H, W), augmented per sample
+            fake = self.generate(z, labels)  # no generator graph in the critic phase
+        if real.shape != fake.shape:
+            raise ReelganError(f"real samples have shape {tuple(real.shape)} but the generator makes "
+                               f"{tuple(fake.shape)}; data and networks must agree")
+        both = self.augment(torch.cat([real, fake]))  # (2B, ...), augmented per sample
         real_aug, fake_aug = both[:batch], both[batch:]
         with_r2 = apply_r1 and self.config.kind in RELATIVISTIC
         if apply_r1:
             real_aug = real_aug.detach().requires_grad_(True)
             fake_aug = fake_aug.detach().requires_grad_(with_r2)
             both = torch.cat([real_aug, fake_aug])
-        both_labels = None if labels is None else torch.cat([labels, labels])
-        real_scores, fake_scores = self._scores(both, both_labels).split(batch)  # each (B,)
-        loss = self.critic_loss(real_scores, fake_scores)
-        stats = {"loss_D": loss.detach(), "score_real": real_scores.detach().mean(),
-                 "score_fake": fake_scores.detach().mean()}
+        interpolates = None
         if self.config.kind == "wgan-gp":
-            loss = loss + self._wgan_regularisers(real_aug, fake_aug, labels, real_scores, stats)
-        if apply_r1:
-            r1 = r1_penalty(real_aug, real_scores)
-            penalty = r1
-            stats["r1"] = r1.detach()
-            if with_r2:  # R2: the same zero-centred penalty on the fakes (R3GAN)
-                r2 = r1_penalty(fake_aug, fake_scores)
-                penalty = penalty + r2
-                stats["r2"] = r2.detach()
-            # Lazy regularisation: applied every r1_interval steps, so scaled up to the same average strength.
-            loss = loss + (self.config.r1_gamma / 2) * penalty * self.config.r1_interval
-        return PhaseResult(loss, stats)
+            eps = torch.rand(batch, *([1] * (real.dim() - 1)), device=real.device)  # (B, 1, ...)
+            interpolates = (eps * real_aug.detach() + (1 - eps) * fake_aug.detach()).requires_grad_(True)
+        both_labels = None if labels is None else torch.cat([labels, labels])
+        losses, stats = [], {}
+        for name, critic in self.critics.items():
+            suffix = f"_{name}" if name else ""
+            real_scores, fake_scores = self._autocast(critic, both, both_labels).split(batch)  # each (B,)
+            loss = self.critic_loss(real_scores, fake_scores)
+            stats.update({f"loss_D{suffix}": loss.detach(), f"score_real{suffix}": real_scores.detach().mean(),
+                          f"score_fake{suffix}": fake_scores.detach().mean()})
+            if interpolates is not None:
+                loss = loss + self._wgan_regularisers(critic, interpolates, labels, real_scores, suffix, stats)
+            if apply_r1:
+                loss = loss + self._lazy_penalty(real_aug, real_scores, fake_aug, fake_scores, suffix, stats)
+            losses.append(loss)
+        if len(losses) > 1:
+            stats["loss_D"] = sum(stats[f"loss_D_{name}"] for name in self.critics)
+        return PhaseResult(sum(losses), stats)
 
-    def _wgan_regularisers(self, real: torch.Tensor, fake: torch.Tensor, labels: torch.Tensor | None,
-                           real_scores: torch.Tensor, stats: dict[str, torch.Tensor]) -> torch.Tensor:
-        """lambda * gradient penalty on random interpolates + drift * E[D(real)^2]."""
-        eps = torch.rand(real.size(0), *([1] * (real.dim() - 1)), device=real.device)  # (B, 1, 1, 1)
-        interpolates = (eps * real.detach() + (1 - eps) * fake.detach()).requires_grad_(True)
-        penalty = gradient_penalty(interpolates, self._scores(interpolates, labels))
-        stats["gp"] = penalty.detach()
+    def _wgan_regularisers(self, critic: nn.Module, interpolates: torch.Tensor, labels: torch.Tensor | None,
+                           real_scores: torch.Tensor, suffix: str, stats: dict[str, torch.Tensor]) -> torch.Tensor:
+        """lambda * gradient penalty on the interpolates + drift * E[D(real)^2]."""
+        penalty = gradient_penalty(interpolates, self._autocast(critic, interpolates, labels))
+        stats[f"gp{suffix}"] = penalty.detach()
         extra = self.config.gp_weight * penalty
         if self.config.drift:
             extra = extra + self.config.drift * real_scores.square().mean()
         return extra
 
+    def _lazy_penalty(self, real: torch.Tensor, real_scores: torch.Tensor, fake: torch.Tensor,
+                      fake_scores: torch.Tensor, suffix: str, stats: dict[str, torch.Tensor]) -> torch.Tensor:
+        """gamma/2 * (R1, + R2 for relativistic losses), scaled by r1_interval: applied every r1_interval
+        steps (lazy regularisation), so scaled up to the same average strength."""
+        penalty = r1_penalty(real, real_scores)
+        stats[f"r1{suffix}"] = penalty.detach()
+        if self.config.kind in RELATIVISTIC:  # R2: the same zero-centred penalty on the fakes (R3GAN)
+            r2 = r1_penalty(fake, fake_scores)
+            stats[f"r2{suffix}"] = r2.detach()
+            penalty = penalty + r2
+        return (self.config.r1_gamma / 2) * penalty * self.config.r1_interval
+
     def generator_phase(self, z: torch.Tensor, labels: torch.Tensor | None,
                         real: torch.Tensor | None = None) -> PhaseResult:
         """The generator's loss on a batch of latents `z` (B, latent) with class `labels` (B,) or None.
 
-        Relativistic losses pair each fake with a real image: `real` (B, C, H, W) of the same `labels`.
+        Relativistic losses pair each fake with a real sample: `real` (B, ...) of the same `labels`.
         """
-        fake = self.augment(self.generate(z, labels))  # (B, C, H, W)
-        if self.config.kind not in RELATIVISTIC:
-            loss = self.generator_loss(self._scores(fake, labels))
-            return PhaseResult(loss, {"loss_G": loss.detach()})
-        if real is None or real.size(0) != fake.size(0):
-            raise ValueError("a relativistic generator phase needs a real batch as large as its latents")
-        both_labels = None if labels is None else torch.cat([labels, labels])
-        real_scores, fake_scores = self._scores(torch.cat([self.augment(real), fake]), both_labels).split(len(z))
-        loss = relativistic_generator_loss(fake_scores, real_scores)
-        return PhaseResult(loss, {"loss_G": loss.detach()})
+        fake = self.augment(self.generate(z, labels))  # (B, ...)
+        relativistic = self.config.kind in RELATIVISTIC
+        if relativistic:
+            if real is None or real.size(0) != fake.size(0):
+                raise ReelganError("a relativistic generator phase needs a real batch as large as its latents")
+            both = torch.cat([self.augment(real), fake])
+            both_labels = None if labels is None else torch.cat([labels, labels])
+        losses, stats = [], {}
+        for name, critic in self.critics.items():
+            if relativistic:
+                real_scores, fake_scores = self._autocast(critic, both, both_labels).split(len(z))
+                loss = relativistic_generator_loss(fake_scores, real_scores)
+            else:
+                loss = self.generator_loss(self._autocast(critic, fake, labels))
+            if name:
+                stats[f"loss_G_{name}"] = loss.detach()
+            losses.append(loss)
+        total = sum(losses)
+        stats["loss_G"] = total.detach()
+        return PhaseResult(total, stats)

@@ -1,4 +1,5 @@
-"""Latent walks: smooth paths through a generator's latent space, and the morph videos made of them."""
+"""Sampling a trained generator: samples at seeds written as labelled files, and latent walks (smooth paths
+through its latent space) written as morph videos."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ import numpy as np
 import torch
 
 from ..errors import ReelganError
-from ..media import save_gif, save_mp4, to_uint8, upscale
+from ..media import make_grid, save_gif, save_mp4, save_png, to_uint8, upscale
+from ..paths import output_file, output_folder
 from ..provenance import make_record
 from .generator import Generator, seed_latents
+from .kinds import kind_of
 
 WALK_MODES = ("slerp", "lerp")
 
@@ -110,3 +113,61 @@ def clip_walk_frames(G: Generator, z: torch.Tensor, hold: str) -> torch.Tensor:
     clips = G(z)  # (K, C, T, H, W)
     steps = torch.arange(len(z))
     return clips[steps, :, steps % clips.shape[2]]  # (K, C, H, W)
+
+
+def sample_seeds(G: Generator, seeds: list[int], truncation: float = 1.0,
+                 class_name: str | int | None = None) -> torch.Tensor:
+    """Samples of `G` at arbitrary seeds, `(len(seeds), C, H, W)` (clips with T): seed s gives the same sample
+    as item 0 of `G.sample(1, seed=s)` does."""
+    return torch.cat([G.sample(1, seed=seed, truncation=truncation, class_name=class_name) for seed in seeds])
+
+
+def sample_suffix(G: Generator, gif: bool = False) -> str:
+    """The file suffix a sample of `G` is written with: .png for images, .mp4 (or .gif with `gif`) for clips."""
+    return ".gif" if gif and G.is_video else kind_of(G.spec).sample_suffix
+
+
+def samples_grid_path(out: str | Path | None, G: Generator, gif: bool = False) -> Path:
+    """Where `write_samples(..., grid=True)` writes: `out` (which must end in the format written) or grid.png
+    (grid.mp4, or grid.gif with `gif`, for clips)."""
+    suffix = sample_suffix(G, gif)
+    path = Path(out or f"grid{suffix}")
+    if path.suffix.lower() != suffix:
+        raise ReelganError(f"--out {path} must end in {suffix}: with --grid this generator writes one "
+                           f"{suffix[1:].upper()} file (clips: --gif for a GIF)")
+    return path
+
+
+def write_samples(G: Generator, n: int, seed: int = 0, out: str | Path | None = None, *, grid: bool = False,
+                  truncation: float = 1.0, class_name: str | int | None = None, size: int | None = None,
+                  fps: int = 8, gif: bool = False, overwrite: bool = False) -> list[Path]:
+    """Write `n` samples (item i from seed `seed + i`), each labelled AI-generated with the generator's hash and
+    its seed: one PNG per image (MP4 or GIF per clip) in folder `out` (default generated/), or with `grid` one
+    file of all of them (`samples_grid_path`). `size` upscales each sample (or the grid) to that long side.
+    Nothing is overwritten without `overwrite`; returns the paths written."""
+    if size is not None and size < 1:
+        raise ReelganError(f"--size must be at least 1 pixel; got {size}")
+    suffix = sample_suffix(G, gif)
+    if grid:
+        paths = [output_file(samples_grid_path(out, G, gif), overwrite)]
+    else:
+        folder = output_folder(out or "generated")
+        paths = [output_file(folder / f"seed{seed + i:06d}{suffix}", overwrite) for i in range(n)]
+    samples = G.sample(n, seed=seed, truncation=truncation, class_name=class_name)
+    common = {"generator_hash": G.hash, "truncation": truncation, "class": class_name}
+    frames = samples.transpose(1, 2) if G.is_video else samples[:, None]  # (N, T, C, H, W); images: T = 1
+    if grid:
+        pictures = [[make_grid(frames[:, t]) for t in range(frames.shape[1])]]  # one video (or image) of T grids
+        records = [make_record(seed=seed, n=n, **common)]
+    else:
+        pictures = [list(to_uint8(clip)) for clip in frames]  # N x T x (H, W, C)
+        records = [make_record(seed=seed + i, **common) for i in range(n)]
+    for path, video, record in zip(paths, pictures, records):
+        video = [upscale(frame, size) if size is not None else frame for frame in video]
+        if not G.is_video:
+            save_png(path, video[0], record)
+        elif suffix == ".gif":
+            save_gif(path, np.stack(video), fps, record)
+        else:
+            save_mp4(path, video, fps, record)
+    return paths

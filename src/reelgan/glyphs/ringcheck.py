@@ -29,7 +29,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from reelgan.errors import ReelganError
+from ..errors import ReelganError
 
 __all__ = [
     "SECTORS", "checks", "is_logogram", "logogram_rate", "passes", "radial_profile", "ring_scores", "to_ink",

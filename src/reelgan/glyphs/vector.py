@@ -18,9 +18,9 @@ from xml.sax.saxutils import escape, quoteattr
 import numpy as np
 from PIL import Image
 
-from reelgan.errors import ReelganError
-from reelgan.media.images import as_hwc, atomic_path, save_png, upscale
-from reelgan.provenance import REELGAN_NS, check_record, record_json, xmp_packet
+from ..errors import ReelganError
+from ..media.images import as_hwc, atomic_path, save_png, upscale
+from ..provenance import REELGAN_NS, check_record, record_json, xmp_packet
 
 MIN_SIZE = 8  # px, smallest output size
 MAX_SIZE = 1024  # px, largest output size

@@ -1,6 +1,6 @@
 """Writing generated media (PNG, GIF, MP4), each file labelled AI-generated in its metadata."""
 
-from reelgan.media.images import (
+from ..media.images import (
     atomic_path,
     composite_on_white,
     make_grid,
@@ -9,7 +9,7 @@ from reelgan.media.images import (
     to_uint8,
     upscale,
 )
-from reelgan.media.video import h264_encoder, read_video_frames, save_mp4
+from ..media.video import h264_encoder, read_video_frames, save_mp4
 
 __all__ = [
     "atomic_path",

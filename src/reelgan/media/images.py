@@ -16,9 +16,9 @@ import torch
 from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 
-from reelgan.errors import ReelganError
-from reelgan.paths import temp_prefix
-from reelgan.provenance import check_record, record_json, xmp_packet
+from ..errors import ReelganError
+from ..paths import temp_prefix
+from ..provenance import check_record, record_json, xmp_packet
 
 _MODES = {1: "L", 3: "RGB", 4: "RGBA"}
 

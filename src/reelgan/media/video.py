@@ -11,9 +11,9 @@ from fractions import Fraction
 import av
 import numpy as np
 
-from reelgan.errors import ReelganError
-from reelgan.media.images import as_hwc, atomic_path, composite_on_white
-from reelgan.provenance import check_record, record_json
+from ..errors import ReelganError
+from ..media.images import as_hwc, atomic_path, composite_on_white
+from ..provenance import check_record, record_json
 
 # Preferred first: libx264 is software-only and bundled with PyAV's wheels; the rest are
 # platform/hardware encoders that only work where their device or OS service exists.

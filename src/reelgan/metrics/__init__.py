@@ -16,7 +16,7 @@ METRICS: dict[str, MetricFn] = {
     "kid": kid,
     "pr": precision_recall,
     "dc": density_coverage,
-    "fvd": fvd,  # on clip features (reelgan.metrics.clips)
+    "fvd": fvd,  # on clip features (reelgan.metrics.clip_metrics)
 }
 
 from ..config import METRIC_NAMES

@@ -14,8 +14,8 @@ import re
 from typing import Any
 from xml.sax.saxutils import escape
 
-from reelgan import __version__
-from reelgan.errors import ReelganError
+from .. import __version__
+from ..errors import ReelganError
 
 # IPTC digital source types (https://cv.iptc.org/newscodes/digitalsourcetype/), the one home of their URLs.
 IPTC_SOURCE_TYPE_PREFIX = "http://cv.iptc.org/newscodes/digitalsourcetype/"

@@ -13,8 +13,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from reelgan import __version__
-from reelgan.errors import ReelganError
+from .. import __version__
+from ..errors import ReelganError
 
 INSTALL_HINT = "pip install 'reelgan[c2pa]'"
 MIME_TYPES = {".mp4": "video/mp4", ".mov": "video/quicktime", ".png": "image/png", ".jpg": "image/jpeg",

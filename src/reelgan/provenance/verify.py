@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from reelgan.errors import ReelganError
-from reelgan.paths import IMAGE_SUFFIXES, VIDEO_SUFFIXES
+from ..errors import ReelganError
+from ..paths import IMAGE_SUFFIXES, VIDEO_SUFFIXES
 
 SCRIPT_SUFFIXES = (".fountain", ".spmd")
 WATERMARK_FRAMES = 48          # frames of a video checked for the watermark, spread over its length
@@ -74,7 +74,7 @@ def verify(path: str | Path, script_check: Callable[[Path], Finding] | None = No
 
 
 def _metadata(path: Path) -> Finding:
-    from reelgan.provenance import read_record
+    from ..provenance import read_record
 
     record = read_record(path)
     if record is None:

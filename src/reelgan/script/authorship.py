@@ -16,10 +16,9 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from reelgan.errors import ReelganError
-from reelgan.provenance import COMPOSITE_WITH_TRAINED_ALGORITHMIC_MEDIA, make_record
-from reelgan.provenance.verify import Finding
-
+from ..errors import ReelganError
+from ..provenance import COMPOSITE_WITH_TRAINED_ALGORITHMIC_MEDIA, make_record
+from ..provenance.verify import Finding
 from .draft import MODEL, PERSON, Draft, SamplingConfig
 from .fountain import Screenplay, TitlePage, decode_text, read_fountain, word_count, written_lines
 from .model import LanguageModel

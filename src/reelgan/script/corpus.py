@@ -16,8 +16,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from reelgan.errors import ReelganError
-
+from ..errors import ReelganError
 from .fountain import Element, Screenplay, decode_text, write
 
 CORPUS_SUFFIXES = (".fountain", ".spmd", ".txt", ".md")

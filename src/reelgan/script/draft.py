@@ -18,9 +18,8 @@ from dataclasses import dataclass, field
 
 import torch
 
-from reelgan.config import check_field_types
-from reelgan.errors import ReelganError
-
+from ..config import check_field_types
+from ..errors import ReelganError
 from .fountain import SPEECH_KINDS, Element, Screenplay, parse_body, write
 from .model import LanguageModel
 

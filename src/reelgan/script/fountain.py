@@ -18,7 +18,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from reelgan.errors import ReelganError
+from ..errors import ReelganError
 
 KINDS = (
     "scene_heading", "action", "character", "parenthetical", "dialogue", "transition", "centered",

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reelgan.errors import ReelganError
+from ..errors import ReelganError
 
 BUNDLED_NAME = "bundled"
 BUNDLED_DIR = Path(__file__).parent / "models" / "shakespeare-fountain"

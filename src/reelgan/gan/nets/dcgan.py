@@ -5,20 +5,16 @@ The critic has no batch norm (optionally per-sample layer norm), as WGAN-GP requ
 
 from __future__ import annotations
 
-from functools import partial
-
 import torch
 from torch import Tensor, nn
 
 from .layers import (
     ConditionalBatchNorm2d,
-    Critic,
-    Generator,
+    ImageCritic,
+    ImageGenerator,
     ProjectionHead,
-    check_positive,
     critic_norm,
     stage_sizes,
-    stage_width,
 )
 
 
@@ -50,27 +46,17 @@ class _UpBlock(nn.Module):
         return torch.relu(self.bn(self.conv(x), labels))
 
 
-class DCGANGenerator(Generator):
+class DCGANGenerator(ImageGenerator):
     """DCGAN generator: Linear -> 4x4 -> transposed-conv doublings -> 3x3 conv -> tanh.
 
     Every batch norm is conditional on the class when `num_classes > 0`.
     """
 
-    def __init__(
-        self,
-        *,
-        resolution: int,
-        channels: int,
-        latent_dim: int = 128,
-        width: int = 64,
-        max_width: int = 256,
-        num_classes: int = 0,
-    ) -> None:
+    def __init__(self, *, resolution: int, channels: int, latent_dim: int = 128, width: int = 64,
+                 max_width: int = 256, num_classes: int = 0) -> None:
         super().__init__(latent_dim=latent_dim, resolution=resolution, channels=channels,
-                         num_classes=num_classes)
-        check_positive("width", width)
-        check_positive("max_width", max_width)
-        w = partial(stage_width, resolution=resolution, width=width, max_width=max_width)
+                         num_classes=num_classes, width=width, max_width=max_width)
+        w = self.stage_width
         self.base_width = w(4)
         self.fc = nn.Linear(latent_dim, 4 * 4 * self.base_width, bias=False)
         self.bn = ConditionalBatchNorm2d(self.base_width, num_classes)
@@ -90,7 +76,7 @@ class DCGANGenerator(Generator):
         return torch.tanh(self.to_image(x))
 
 
-class DCGANCritic(Critic):
+class DCGANCritic(ImageCritic):
     """DCGAN critic: strided 4x4 convs with LeakyReLU(0.2) down to 4x4, then a linear score.
 
     The first conv has no normalisation; later ones use `critic_norm(norm)`. The conv that reads a
@@ -98,20 +84,11 @@ class DCGANCritic(Critic):
     generator; the final 4x4 map has w(8) channels, which equals w(4) whenever max_width caps it.
     """
 
-    def __init__(
-        self,
-        *,
-        resolution: int,
-        channels: int,
-        width: int = 64,
-        max_width: int = 256,
-        num_classes: int = 0,
-        norm: str = "none",
-    ) -> None:
-        super().__init__(resolution=resolution, channels=channels, num_classes=num_classes)
-        check_positive("width", width)
-        check_positive("max_width", max_width)
-        w = partial(stage_width, resolution=resolution, width=width, max_width=max_width)
+    def __init__(self, *, resolution: int, channels: int, width: int = 64, max_width: int = 256,
+                 num_classes: int = 0, norm: str = "none") -> None:
+        super().__init__(resolution=resolution, channels=channels, num_classes=num_classes, width=width,
+                         max_width=max_width)
+        w = self.stage_width
         layers: list[nn.Module] = [
             nn.Conv2d(channels, w(resolution), 4, stride=2, padding=1),
             nn.LeakyReLU(0.2),

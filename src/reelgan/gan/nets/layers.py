@@ -6,25 +6,15 @@ Widths follow one rule everywhere: a stage working at spatial size r has
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from functools import partial
+from typing import Callable
 
 import torch
 from torch import Tensor, nn
 
+from ...checks import check_choice, check_int
 from ...config import CHANNELS, CRITIC_NORMS, RESOLUTIONS  # one list of allowed values, shared with configs
-
-
-def check_choice(name: str, value: object, allowed: Sequence[object]) -> None:
-    """Raise `ValueError` naming `name` and the allowed values unless `value` is one of them."""
-    if value not in allowed:
-        choices = ", ".join(repr(a) for a in allowed)
-        raise ValueError(f"{name} must be one of {choices}; got {value!r}")
-
-
-def check_positive(name: str, value: int) -> None:
-    """Raise `ValueError` unless `value` is an int >= 1."""
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{name} must be an integer >= 1; got {value!r}")
+from ...errors import ReelganError
 
 
 def stage_sizes(resolution: int) -> list[int]:
@@ -40,33 +30,39 @@ def stage_width(size: int, *, resolution: int, width: int, max_width: int) -> in
     return min(max_width, width * resolution // size)
 
 
+def stage_widths(resolution: int, width: int, max_width: int) -> Callable[[int], int]:
+    """The width rule of a network (checked): a function from a stage's spatial size to its channels."""
+    check_int("width", width, 1)
+    check_int("max_width", max_width, 1)
+    return partial(stage_width, resolution=resolution, width=width, max_width=max_width)
+
+
 def check_image_spec(resolution: int, channels: int, num_classes: int) -> tuple[int, int, int]:
     """Validate what every network is built for; returns the three values unchanged."""
     check_choice("resolution", resolution, RESOLUTIONS)
     check_choice("channels", channels, CHANNELS)
-    if not isinstance(num_classes, int) or num_classes < 0:
-        raise ValueError(f"num_classes must be an integer >= 0; got {num_classes!r}")
+    check_int("num_classes", num_classes, 0)
     return resolution, channels, num_classes
 
 
-class Generator(nn.Module):
+class ImageGenerator(nn.Module):
     """Base class of generators: maps latents (and class labels) to images in [-1, 1].
 
     Subclasses implement `forward(z, labels)`, returning (B, channels, resolution, resolution).
     """
 
-    def __init__(
-        self, *, latent_dim: int, resolution: int, channels: int, num_classes: int
-    ) -> None:
+    def __init__(self, *, latent_dim: int, resolution: int, channels: int, num_classes: int, width: int,
+                 max_width: int) -> None:
         super().__init__()
-        check_positive("latent_dim", latent_dim)
+        check_int("latent_dim", latent_dim, 1)
         self.latent_dim = latent_dim
         self.resolution, self.channels, self.num_classes = check_image_spec(resolution, channels, num_classes)
+        self.stage_width = stage_widths(resolution, width, max_width)
 
     def check_inputs(self, z: Tensor, labels: Tensor | None) -> Tensor | None:
         """Validate a latent batch and return the labels to use (None when unconditional)."""
         if z.dim() != 2 or z.shape[1] != self.latent_dim:
-            raise ValueError(f"z must have shape (B, {self.latent_dim}); got {tuple(z.shape)}")
+            raise ReelganError(f"z must have shape (B, {self.latent_dim}); got {tuple(z.shape)}")
         return check_labels(labels, self.num_classes, z.shape[0])
 
     def forward(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
@@ -74,16 +70,17 @@ class Generator(nn.Module):
         raise NotImplementedError
 
 
-class Critic(nn.Module):
+class ImageCritic(nn.Module):
     """Base class of critics: maps images (and class labels) to raw scores, one per sample.
 
     Critics never use batch norm, so each score depends only on its own sample; this keeps the
     per-sample gradient penalty valid and lets real, fake and interpolated images share a batch.
     """
 
-    def __init__(self, *, resolution: int, channels: int, num_classes: int) -> None:
+    def __init__(self, *, resolution: int, channels: int, num_classes: int, width: int, max_width: int) -> None:
         super().__init__()
         self.resolution, self.channels, self.num_classes = check_image_spec(resolution, channels, num_classes)
+        self.stage_width = stage_widths(resolution, width, max_width)
 
     def forward(self, x: Tensor, labels: Tensor | None = None) -> Tensor:
         """Score images x (B, channels, H, W); returns (B,) raw scores (no sigmoid)."""
@@ -98,9 +95,9 @@ def check_labels(labels: Tensor | None, num_classes: int, batch: int) -> Tensor 
     if num_classes == 0:
         return None
     if labels is None:
-        raise ValueError(f"labels are required: this model is conditioned on {num_classes} classes")
+        raise ReelganError(f"labels are required: this model is conditioned on {num_classes} classes")
     if labels.shape != (batch,):
-        raise ValueError(f"labels must have shape ({batch},); got {tuple(labels.shape)}")
+        raise ReelganError(f"labels must have shape ({batch},); got {tuple(labels.shape)}")
     return labels
 
 
@@ -128,7 +125,7 @@ class ConditionalBatchNorm2d(nn.Module):
         if self.num_classes == 0:
             return out
         if labels is None:
-            raise ValueError("labels are required by a conditional batch norm")
+            raise ReelganError("labels are required by a conditional batch norm")
         # (B,) -> (B, C) -> (B, C, 1, 1) to broadcast over H, W.
         gamma = self.gamma(labels)[:, :, None, None]
         beta = self.beta(labels)[:, :, None, None]

@@ -11,7 +11,6 @@ input linear layer and the output conv; biases zero.
 from __future__ import annotations
 
 import math
-from functools import partial
 
 import torch
 import torch.nn.functional as F
@@ -19,13 +18,11 @@ from torch import Tensor, nn
 
 from .layers import (
     ConditionalBatchNorm2d,
-    Critic,
-    Generator,
+    ImageCritic,
+    ImageGenerator,
     ProjectionHead,
-    check_positive,
     critic_norm,
     stage_sizes,
-    stage_width,
 )
 
 
@@ -112,27 +109,17 @@ class ResBlockDown(nn.Module):
         return h + skip
 
 
-class ResNetGenerator(Generator):
+class ResNetGenerator(ImageGenerator):
     """WGAN-GP ResNet generator: Linear -> 4x4 -> ResBlockUp per doubling -> BN-ReLU-conv3-tanh.
 
     Every batch norm is conditional on the class when `num_classes > 0`.
     """
 
-    def __init__(
-        self,
-        *,
-        resolution: int,
-        channels: int,
-        latent_dim: int = 128,
-        width: int = 64,
-        max_width: int = 256,
-        num_classes: int = 0,
-    ) -> None:
+    def __init__(self, *, resolution: int, channels: int, latent_dim: int = 128, width: int = 64,
+                 max_width: int = 256, num_classes: int = 0) -> None:
         super().__init__(latent_dim=latent_dim, resolution=resolution, channels=channels,
-                         num_classes=num_classes)
-        check_positive("width", width)
-        check_positive("max_width", max_width)
-        w = partial(stage_width, resolution=resolution, width=width, max_width=max_width)
+                         num_classes=num_classes, width=width, max_width=max_width)
+        w = self.stage_width
         self.base_width = w(4)
         self.fc = nn.Linear(latent_dim, 4 * 4 * self.base_width)
         nn.init.xavier_uniform_(self.fc.weight)
@@ -153,7 +140,7 @@ class ResNetGenerator(Generator):
         return torch.tanh(self.to_image(x))
 
 
-class ResNetCritic(Critic):
+class ResNetCritic(ImageCritic):
     """WGAN-GP ResNet critic.
 
     OptimizedBlock (resolution -> resolution/2), ResBlockDown until 8x8, two ResBlocks without
@@ -161,20 +148,11 @@ class ResNetCritic(Critic):
     writes at most w(s) channels and a block's output at size s has w(s) channels.
     """
 
-    def __init__(
-        self,
-        *,
-        resolution: int,
-        channels: int,
-        width: int = 64,
-        max_width: int = 256,
-        num_classes: int = 0,
-        norm: str = "none",
-    ) -> None:
-        super().__init__(resolution=resolution, channels=channels, num_classes=num_classes)
-        check_positive("width", width)
-        check_positive("max_width", max_width)
-        w = partial(stage_width, resolution=resolution, width=width, max_width=max_width)
+    def __init__(self, *, resolution: int, channels: int, width: int = 64, max_width: int = 256,
+                 num_classes: int = 0, norm: str = "none") -> None:
+        super().__init__(resolution=resolution, channels=channels, num_classes=num_classes, width=width,
+                         max_width=max_width)
+        w = self.stage_width
         self.first = OptimizedBlock(channels, w(resolution), w(resolution // 2), norm)
         blocks: list[nn.Module] = [
             # Sizes read: resolution/2, ..., 16; each block halves its input.

@@ -15,40 +15,23 @@ from functools import partial
 import torch
 from torch import Tensor, nn
 
-from ...config import CRITIC_NORMS
+from ...checks import check_choice, check_int
+from ...config import CLIP_CHANNELS, CLIP_FRAMES, CLIP_RESOLUTIONS, CRITIC_NORMS
 from ...errors import ReelganError
 from .dcgan import DCGANCritic, DCGANGenerator
 from .layers import critic_norm, stage_width
 
-VIDEO_RESOLUTIONS = (16, 32, 64)
-VIDEO_CHANNELS = (1, 3)
-MIN_FRAMES, MAX_FRAMES = 8, 16
 DOWNSAMPLES = (1, 2, 4)
 
 
 # ---- checks ----------------------------------------------------------------------------------------------
 
 
-def _check_choice(name: str, value: object, allowed: tuple[object, ...]) -> None:
-    """Raise `ReelganError` naming `name` and the allowed values unless `value` is one of them."""
-    if isinstance(value, bool) or value not in allowed:
-        choices = ", ".join(repr(a) for a in allowed)
-        raise ReelganError(f"{name} must be one of {choices} for clips; got {value!r}")
-
-
-def _check_int(name: str, value: object, low: int, high: int | None = None) -> None:
-    """Raise `ReelganError` unless `value` is an int in [low, high] (no upper bound when high is None)."""
-    in_range = isinstance(value, int) and not isinstance(value, bool) and value >= low
-    if not in_range or (high is not None and value > high):
-        bound = f"between {low} and {high}" if high is not None else f">= {low}"
-        raise ReelganError(f"{name} must be an integer {bound}; got {value!r}")
-
-
 def check_clip_spec(resolution: int, frames: int, channels: int) -> None:
     """Validate what every clip network is built for: resolution 16/32/64, 8-16 frames, 1 or 3 channels."""
-    _check_choice("resolution", resolution, VIDEO_RESOLUTIONS)
-    _check_int("frames", frames, MIN_FRAMES, MAX_FRAMES)
-    _check_choice("channels", channels, VIDEO_CHANNELS)
+    check_choice("resolution", resolution, CLIP_RESOLUTIONS, " for clips")
+    check_int("frames", frames, *CLIP_FRAMES)
+    check_choice("channels", channels, CLIP_CHANNELS, " for clips")
 
 
 def assert_clip_shape(x: Tensor, channels: int, frames: int | None, resolution: int, what: str) -> None:
@@ -92,7 +75,7 @@ class VideoGenerator(nn.Module):
         check_clip_spec(resolution, frames, channels)
         for name, value in (("content_dim", content_dim), ("motion_dim", motion_dim), ("width", width),
                             ("max_width", max_width)):
-            _check_int(name, value, 1)
+            check_int(name, value, 1)
         self.resolution, self.frames, self.channels = resolution, frames, channels
         self.content_dim, self.motion_dim = content_dim, motion_dim
         self.motion = nn.GRUCell(motion_dim, motion_dim)
@@ -139,9 +122,9 @@ class VideoGenerator(nn.Module):
         Drawn with `generator` (the global RNG when None) on its device, then moved to this module's device.
         `frames` defaults to the number the generator was built for.
         """
-        _check_int("n", n, 1)
+        check_int("n", n, 1)
         frames = self.frames if frames is None else frames
-        _check_int("frames", frames, 1)
+        check_int("frames", frames, 1)
         device = generator.device if generator is not None else torch.device("cpu")
         z_content = torch.randn(n, self.content_dim, generator=generator, device=device)
         motion_noise = torch.randn(n, frames, self.motion_dim, generator=generator, device=device)
@@ -152,7 +135,7 @@ class VideoGenerator(nn.Module):
                           frames: int | None = None) -> tuple[Tensor, Tensor]:
         """Latents of n clips that share one part: `keep="content"` (same subject, different motion) or
         `keep="motion"` (same motion, different subjects). Feed the pair to `forward`."""
-        _check_choice("keep", keep, ("content", "motion"))
+        check_choice("keep", keep, ("content", "motion"))
         z_content, motion_noise = self.sample_latents(n, generator, frames)
         if keep == "content":
             z_content = z_content[:1].expand_as(z_content).clone()  # (1, Zc) -> (n, Zc)
@@ -192,10 +175,10 @@ class VideoCritic3D(nn.Module):
                  downsample: int = 1, norm: str = "none") -> None:
         super().__init__()
         check_clip_spec(resolution, frames, channels)
-        _check_int("width", width, 1)
-        _check_int("max_width", max_width, 1)
-        _check_choice("downsample", downsample, DOWNSAMPLES)
-        _check_choice("norm", norm, CRITIC_NORMS)
+        check_int("width", width, 1)
+        check_int("max_width", max_width, 1)
+        check_choice("downsample", downsample, DOWNSAMPLES)
+        check_choice("norm", norm, CRITIC_NORMS)
         if resolution // downsample < 8:
             raise ReelganError(f"downsample {downsample} leaves {resolution // downsample} px of a "
                                f"{resolution} px clip; the clip critic needs at least 8")
@@ -234,12 +217,12 @@ class FrameCritic2D(nn.Module):
     def __init__(self, resolution: int, channels: int, width: int = 32, max_width: int = 256, k: int = 4,
                  norm: str = "none") -> None:
         super().__init__()
-        _check_choice("resolution", resolution, VIDEO_RESOLUTIONS)
-        _check_choice("channels", channels, VIDEO_CHANNELS)
-        _check_int("width", width, 1)
-        _check_int("max_width", max_width, 1)
-        _check_int("k", k, 1, MAX_FRAMES)
-        _check_choice("norm", norm, CRITIC_NORMS)
+        check_choice("resolution", resolution, CLIP_RESOLUTIONS, " for clips")
+        check_choice("channels", channels, CLIP_CHANNELS, " for clips")
+        check_int("width", width, 1)
+        check_int("max_width", max_width, 1)
+        check_int("k", k, 1, CLIP_FRAMES[1])
+        check_choice("norm", norm, CRITIC_NORMS)
         self.resolution, self.channels, self.k = resolution, channels, k
         self.image_critic = DCGANCritic(resolution=resolution, channels=channels, width=width,
                                         max_width=max_width, norm=norm)
@@ -290,12 +273,12 @@ class FlatVideoGenerator(nn.Module):
         return self.video(*self.split(z))
 
 
-class VideoCritics(nn.Module):
+class VideoCritics(nn.ModuleDict):
     """The clip critic (3D convolutions) and the frame critic (2D, k random frames) as one module, so that
-    one optimiser and one checkpoint entry hold both. The loss scores with each separately."""
+    one optimiser and one checkpoint entry hold both. `GANLoss` scores with each (`critics["clip"]`,
+    `critics["frame"]`) and adds their losses."""
 
     def __init__(self, resolution: int, frames: int, channels: int, width: int = 32, max_width: int = 256,
                  norm: str = "none") -> None:
-        super().__init__()
-        self.clip = VideoCritic3D(resolution, frames, channels, width, max_width, norm=norm)
-        self.frame = FrameCritic2D(resolution, channels, width, max_width, norm=norm)
+        super().__init__({"clip": VideoCritic3D(resolution, frames, channels, width, max_width, norm=norm),
+                          "frame": FrameCritic2D(resolution, channels, width, max_width, norm=norm)})

@@ -26,7 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..data.clips import build_clip_dataset
+from ..data.clip_sets import build_clip_dataset
 from ..errors import ReelganError
 from .distances import fvd
 from .domain import load_checked_spec, save_net_with_spec, train_contrastive

@@ -26,10 +26,9 @@ from typing import Any, Callable
 
 import torch
 
-from reelgan import __version__
-from reelgan.config import check_field_types
-from reelgan.errors import ReelganError
-
+from .. import __version__
+from ..config import check_field_types
+from ..errors import ReelganError
 from .corpus import Corpus
 from .model import require_transformers
 
@@ -212,7 +211,7 @@ def train_language_model(
     start = state["step"]
     log(f"training on {len(streams.train):,} tokens ({streams.documents} documents, "
         f"{len(streams.validation):,} held out), {_parameter_count(model):,} parameters, steps {start}-{config.steps}")
-    from reelgan.progress import TrainingProgress
+    from ..progress import TrainingProgress
 
     started, tokens = time.perf_counter(), 0
     with TrainingProgress(config.steps, start, enabled=progress, shown_stats=("loss", "val_loss")) as bar:

@@ -29,8 +29,9 @@ from PIL import Image
 
 from ..errors import ReelganError
 from ..paths import IMAGE_SUFFIXES, VIDEO_SUFFIXES
-from .images import DECODE_ERRORS, convert_channels, prepare_image, resize_center_crop, to_pil
-from .moving_glyphs import InkRingsDataset, MovingGlyphsDataset, check_clip_args, clip_to_tensor
+from .base import Dataset
+from .image_sets import DECODE_ERRORS, convert_channels, prepare_image, resize_center_crop, to_pil
+from .moving_glyphs import InkRingsDataset, MovingGlyphsDataset, check_clip_args
 
 log = logging.getLogger("reelgan")
 
@@ -181,15 +182,13 @@ def decode_video_frames(path: Path, wanted: list[int], resolution: int, channels
     return [picked.get(i, last) for i in wanted]
 
 
-class ClipDataset(torch.utils.data.Dataset):
+class ClipDataset(Dataset):
     """Clips of `frames` frames, every `stride` frames, from video files and frame folders.
 
     Corrupt, unreadable, empty and too-short videos are skipped and counted (`skipped`). With `cache` True
     (or None and all clips fit in MAX_CACHE_BYTES) each clip is kept as uint8 after it is first decoded;
     every DataLoader worker keeps its own cache.
     """
-
-    class_names: list[str] = []
 
     def __init__(self, path: str | Path, frames: int, stride: int = 1, resolution: int = 64, channels: int = 3,
                  cache: bool | None = None) -> None:
@@ -236,11 +235,7 @@ class ClipDataset(torch.utils.data.Dataset):
         return kept, counts, skipped
 
     @property
-    def num_classes(self) -> int:
-        """Footage clips have no classes."""
-        return 0
-
-    def __len__(self) -> int:
+    def raw_count(self) -> int:
         return int(self.starts[-1])
 
     def locate(self, index: int) -> tuple[FootageSource, list[int]]:
@@ -267,16 +262,13 @@ class ClipDataset(torch.utils.data.Dataset):
             ) from None
         return np.stack(images, axis=1)  # T x (C, R, R) -> (C, T, R, R)
 
-    def raw(self, index: int) -> np.ndarray:
+    def raw_item(self, index: int) -> np.ndarray:
         """uint8 `(C, T, R, R)` of clip `index`."""
         if not self.cached:
             return self._decode(index)
         if index not in self.cache:
             self.cache[index] = self._decode(index)
         return self.cache[index]
-
-    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
-        return clip_to_tensor(self.raw(index)), torch.tensor(0)
 
 
 def build_clip_dataset(source: str, frames: int, stride: int, resolution: int, channels: int,

@@ -23,6 +23,7 @@ from PIL import Image, UnidentifiedImageError
 
 from ..errors import ReelganError
 from ..paths import IMAGE_SUFFIXES
+from .base import Dataset
 
 log = logging.getLogger("reelgan")
 
@@ -302,7 +303,7 @@ def find_sources(path: Path, cond: bool, class_depth: int = 1) -> tuple[list[Ima
     return sources, (label_names([s.name for s in sources], is_zip, class_depth) if cond else None)
 
 
-class ImageDataset(torch.utils.data.Dataset):
+class ImageDataset(Dataset):
     """Images prepared to `(C, resolution, resolution)`, as float tensors in [-1, 1] with an int label.
 
     Small sets are decoded once and held in memory as uint8; larger ones are decoded on access.
@@ -321,6 +322,7 @@ class ImageDataset(torch.utils.data.Dataset):
         bytes_needed = len(sources) * channels * resolution * resolution
         self.cached = bytes_needed <= MAX_CACHE_BYTES
         self.sources, self.labels, self.images, self.skipped = self._scan(sources, labels)
+        self.raw_count = len(self.sources)
         if not self.sources:
             raise ReelganError(f"none of the {self.skipped} image files in {self.path} could be used: "
                                f"{self._skip_summary()}")
@@ -401,23 +403,6 @@ class ImageDataset(torch.utils.data.Dataset):
             parts.append(f"classes: {shown}{more}")
         return "; ".join(parts)
 
-    @property
-    def num_classes(self) -> int:
-        """Number of classes (0 when unconditional)."""
-        return len(self.class_names)
-
-    def __len__(self) -> int:
-        return len(self.sources) * (2 if self.xflip else 1)
-
-    def raw(self, index: int) -> np.ndarray:
-        """uint8 `(C, H, W)` of item `index` (indices past the originals are their mirror images)."""
-        base = index % len(self.sources)
-        if self.images is not None:
-            array = self.images[base]
-        else:
-            array = self._decode(self.sources[base])
-        return array[:, :, ::-1] if index >= len(self.sources) else array
-
-    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
-        image = torch.from_numpy(np.ascontiguousarray(self.raw(index))).float() / 127.5 - 1.0
-        return image, self.labels[index % len(self.sources)]
+    def raw_item(self, index: int) -> np.ndarray:
+        """uint8 `(C, H, W)` of image `index`: from memory, or decoded now for large sets."""
+        return self.images[index] if self.images is not None else self._decode(self.sources[index])

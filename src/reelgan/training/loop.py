@@ -29,8 +29,8 @@ from ..devices import configure_cpu_determinism, pick_device, resolve_precision
 from ..errors import ReelganError
 from ..gan.checkpoint import capture_rng_state, load_checkpoint, restore_rng_state, save_checkpoint
 from ..gan.generator import Generator, export_generator, generator_spec, weights_hash
+from ..gan.kinds import KINDS
 from ..gan.losses import LAZY_REGULARISED, RELATIVISTIC, GANLoss
-from ..gan.nets import build_critic, build_generator
 from ..gan.nets.check import load_state_checked
 from ..media import make_grid, save_png
 from ..paths import read_jsonl, remove_stale_temps
@@ -89,11 +89,12 @@ class Trainer:
             configure_cpu_determinism(flush_denormal=True)
         seed_everything(tc.seed)
         self.notices: list[str] = []  # what the user should know, logged once the run has begun
+        self.kind = KINDS[config.data.kind]
         self.dataset = build_dataset(config.data)
         describe = getattr(self.dataset, "describe", None)
         self.notices.append(describe() if describe else f"{len(self.dataset)} items from {config.data.source}")
         # "auto": bf16 autocast for images on a CPU that computes it natively (2x faster there); clips stay fp32.
-        self.precision = resolve_precision(tc.precision if config.data.kind == "image" else
+        self.precision = resolve_precision(tc.precision if self.kind.image_only_settings else
                                            tc.precision.replace("auto", "fp32"), self.device)
         threads = f", {torch.get_num_threads()} threads" if self.device.type == "cpu" else ""
         self.notices.append(f"device {self.device}{threads}, {self.precision}; {config.data.resolution} px, "
@@ -101,12 +102,7 @@ class Trainer:
         self.class_names: list[str] = list(getattr(self.dataset, "class_names", []))
         self._build_networks()
         autocast = torch.autocast(self.device.type, dtype=torch.bfloat16) if self.precision == "bf16" else None
-        if config.data.kind == "video":
-            from ..gan.clip_losses import ClipLoss
-
-            self.loss = ClipLoss(dataclasses.replace(config.loss, augment=""), self.G, self.D, autocast)
-        else:
-            self.loss = GANLoss(self._loss_config(), self.G, self.D, autocast)
+        self.loss = GANLoss(self._loss_config(), self.G, self.D, autocast)
         self.step_count, self.critic_steps, self.batches_consumed, self.elapsed_s = 0, 0, 0, 0.0
         self.best: dict[str, Any] | None = None  # {"key", "value", "step"} of the best evaluation so far
         self.extractor = self._metrics_extractor()  # fails here, before a run folder exists
@@ -122,6 +118,8 @@ class Trainer:
     def _loss_config(self):
         """The loss settings with augment "auto" decided by the dataset's size (logged when it turns on)."""
         data = self.config.data
+        if not self.kind.image_only_settings:  # DiffAugment's operations are for images
+            return dataclasses.replace(self.config.loss, augment="")
         images = self.image_count()
         loss = resolve_augment(self.config.loss, images, data.channels)
         if self.config.loss.augment.strip() == "auto" and loss.augment:  # told once the run has started
@@ -131,45 +129,30 @@ class Trainer:
 
     def image_count(self) -> int:
         """Items of the training set, mirror images (--xflip) not counted."""
-        return len(self.dataset) // (2 if self.config.data.xflip else 1)
+        return self.dataset.raw_count
 
     def _build_networks(self) -> None:
-        data, net, tc = self.config.data, self.config.net, self.config.train
+        """G (from the generator spec, as a loaded generator is), the critic(s), G_ema and both optimisers."""
+        tc = self.config.train
         num_classes = len(self.class_names)
-        self.latent_dim = net.latent_dim
-        if data.kind == "video":
-            self._build_video_networks()
-        else:
-            self._build_image_networks(num_classes)
-        if tc.channels_last and data.kind == "image":
+        spec = generator_spec(self.config.to_dict(), self.class_names, 0)
+        self.latent_dim = spec["latent_dim"]
+        self.G = self.kind.build_generator(spec).to(self.device)
+        self.D = self.kind.build_critic(self.config, num_classes).to(self.device)
+        if num_classes:
+            counts = torch.bincount(self.dataset.labels, minlength=num_classes).float()
+            self.class_weights = counts / counts.sum()  # generator labels follow the data's class mix
+        if self.channels_last:
             self.G, self.D = (m.to(memory_format=torch.channels_last) for m in (self.G, self.D))
         self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
         betas = (tc.beta1, tc.beta2)
         self.opt_G = torch.optim.Adam(self.G.parameters(), lr=tc.lr_g, betas=betas)
         self.opt_D = torch.optim.Adam(self.D.parameters(), lr=tc.lr_d, betas=betas)
 
-    def _build_video_networks(self) -> None:
-        """A content + motion generator behind flat latents, and the clip + frame critics as one module."""
-        from ..gan.nets.video import FlatVideoGenerator, VideoCritics
-
-        data, net = self.config.data, self.config.net
-        self.G = FlatVideoGenerator(data.resolution, data.frames, data.channels, net.content_dim, net.motion_dim,
-                                    net.g_width, net.max_width).to(self.device)
-        self.D = VideoCritics(data.resolution, data.frames, data.channels, net.d_width, net.max_width,
-                              norm=net.critic_norm).to(self.device)
-        self.latent_dim = self.G.latent_dim
-
-    def _build_image_networks(self, num_classes: int) -> None:
-        data, net = self.config.data, self.config.net
-        self.G = build_generator(net.arch, resolution=data.resolution, channels=data.channels,
-                                 latent_dim=net.latent_dim, width=net.g_width, max_width=net.max_width,
-                                 num_classes=num_classes).to(self.device)
-        self.D = build_critic(net.arch, resolution=data.resolution, channels=data.channels, width=net.d_width,
-                              max_width=net.max_width, num_classes=num_classes,
-                              norm=net.critic_norm).to(self.device)
-        if num_classes:
-            counts = torch.bincount(self.dataset.labels, minlength=num_classes).float()
-            self.class_weights = counts / counts.sum()  # generator labels follow the data's class mix
+    @property
+    def channels_last(self) -> bool:
+        """Networks and real batches in channels-last memory (4-D images only)."""
+        return self.config.train.channels_last and self.kind.image_only_settings
 
     def _metrics_extractor(self):
         """The domain extractor for metrics during training, or None when no metrics are asked for."""
@@ -218,8 +201,7 @@ class Trainer:
         """Endless real batches on the device, resuming at `batches_consumed`."""
         loader = build_loader(self.dataset, self.config.train.batch, self.config.train.seed,
                               self.batches_consumed, self.config.train.workers, self.device.type == "cuda")
-        channels_last = self.config.train.channels_last and self.config.data.kind == "image"  # not for 5-D clips
-        memory_format = torch.channels_last if channels_last else torch.contiguous_format
+        memory_format = torch.channels_last if self.channels_last else torch.contiguous_format
         for images, labels in loader:
             self.batches_consumed += 1
             images = images.to(self.device, non_blocking=True, memory_format=memory_format)
@@ -427,9 +409,8 @@ class Trainer:
 
         Writes copy-check.json in the run folder; returns its content, or None when the set is not small.
         """
-        data = self.config.data
         images = self.image_count()
-        if data.kind != "image" or images >= COPY_CHECK_IMAGES or images < 20:
+        if not self.kind.image_only_settings or images >= COPY_CHECK_IMAGES or images < 20:
             return None
         from ..metrics.audit import audit_generator
 
@@ -449,7 +430,7 @@ class Trainer:
                         "are (RMS %.3f): with %d images the generator is copying its training set. Add images, "
                         "use --xflip, or stop earlier; `reelgan audit %s --data %s` shows the pairs",
                         len(report["flagged"]), report["samples"], 100 * share, report["pixel_threshold"], images,
-                        self.run_dir, data.source)
+                        self.run_dir, self.config.data.source)
         else:
             log.info("copy check: %d of %d samples are near-copies of the %d training images (%.0f%%)",
                      len(report["flagged"]), report["samples"], images, 100 * share)
