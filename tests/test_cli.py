@@ -166,7 +166,7 @@ def test_every_command_has_help_with_an_example(capsys):
 
 
 def test_demo_trains_and_writes_grid_and_morph(tmp_path, capsys, monkeypatch):
-    from reelgan.cli import demo
+    from reelgan import demo
 
     monkeypatch.setattr(demo, "DEMO_OVERRIDES", {  # the demo's model, shrunk to test size
         "data": {"size": 24, "resolution": 16}, "net": {"g_width": 8, "d_width": 8, "max_width": 16},

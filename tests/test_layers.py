@@ -20,6 +20,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("metrics", "glyphs"),
     ("training", "script"),
     ("film",),
+    ("demo",),
     ("cli",),
     ("__main__",),
 ]

@@ -136,8 +136,8 @@ def _draft_paths(out: Path, n: int, overwrite: bool) -> list[Path]:
 def run_write(args: argparse.Namespace) -> int:
     """Write --n drafts from the prompt: all are generated before any is written, each file atomically."""
     from ..devices import pick_device
-    from ..script.authorship import build_script, record_path
-    from ..script.draft import SamplingConfig, prompt_elements, write_draft
+    from ..script.authorship import write_drafts
+    from ..script.draft import SamplingConfig, prompt_elements
     from ..script.fountain import read_fountain
     from ..script.model import load_language_model
 
@@ -151,25 +151,12 @@ def run_write(args: argparse.Namespace) -> int:
     paths = _draft_paths(Path(args.out), args.n, args.overwrite)
     lm = load_language_model(args.model, str(pick_device(args.device)), download=args.download,
                              trust_pickle=args.trust_pickle)
-    written = []
-    for index, path in enumerate(paths):
-        draft = write_draft(lm, args.prompt, sampling, index, given)
-        written.append((path, *build_script(draft, lm, sampling, args.prompt, path, index + 1, given)))
-    for path, text, record in written:
-        _write_atomically(path, text)
-        _write_atomically(record_path(path), json.dumps(record, indent=1, ensure_ascii=False) + "\n")
-        if not args.quiet:
-            print(f"--- {path} (seed {record['seed']})\n{text}")
+    written = write_drafts(lm, args.prompt, sampling, paths, given)
+    for path, text, record in written if not args.quiet else ():
+        print(f"--- {path} (seed {record['seed']})\n{text}")
     print(f"wrote {len(written)} draft(s) with {args.model} (sha256 {lm.sha256[:12]}); authorship records beside "
           "them", file=sys.stderr)
     return 0
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    from ..media import atomic_path
-
-    with atomic_path(path) as temporary:
-        Path(temporary).write_text(text, encoding="utf-8")
 
 
 def run_authorship(args: argparse.Namespace) -> int:
@@ -241,23 +228,11 @@ TRAIN_FLAGS = ("steps", "batch_size", "context", "lr", "warmup", "seed", "save_e
                "width", "heads", "positions")
 
 
-def _check_resume_flags(out: Path, given: dict) -> None:
-    """Refuse settings that differ from those the model in `out` was trained with (only --steps may change)."""
-    from ..script.lm_training import saved_config
-
-    saved = saved_config(out)
-    for name, value in given.items():
-        if name not in ("steps", "save_every") and name in saved and saved[name] != value:
-            flag = "--format" if name == "text_format" else f"--{name.replace('_', '-')}"
-            raise ReelganError(f"{flag} {value} differs from the {saved[name]} {out} was trained with; resuming "
-                               f"keeps its settings: drop {flag}")
-
-
 def run_train(args: argparse.Namespace) -> int:
     """Train or fine-tune a model on the corpus."""
     from ..devices import pick_device
     from ..script.corpus import read_corpus
-    from ..script.lm_training import ScriptTrainConfig, saved_config, train_language_model
+    from ..script.lm_training import ScriptTrainConfig, check_resume_settings, saved_config, train_language_model
 
     config = ScriptTrainConfig(base=args.base)
     if args.base is not None:
@@ -265,7 +240,7 @@ def run_train(args: argparse.Namespace) -> int:
     given = {name: getattr(args, name) for name in TRAIN_FLAGS if getattr(args, name) is not None}
     given.update({"text_format": args.format} if args.format else {})
     if args.resume:
-        _check_resume_flags(Path(args.out), given)
+        check_resume_settings(Path(args.out), given)
         config.seed = saved_config(Path(args.out)).get("seed", config.seed)
         config.text_format = saved_config(Path(args.out)).get("text_format", config.text_format)
     for name, value in given.items():

@@ -93,10 +93,7 @@ def write_walk(G: Generator, seeds: list[int], out: Path, *, frames: int = 24, f
     pixels = [upscale(image, size) for image in to_uint8(images)]  # K x (size, size, C)
     record = make_record(generator_hash=G.hash, seed=seeds[0], seeds=seeds, mode=mode, loop=loop,
                          truncation=truncation, **({"hold": hold} if G.is_video else {}))
-    if out.suffix.lower() == ".mp4":
-        save_mp4(out, pixels, fps, record)
-    else:
-        save_gif(out, np.stack(pixels), fps, record)
+    SAMPLE_WRITERS[out.suffix.lower()](out, pixels, fps, record)
     return len(pixels)
 
 
@@ -163,11 +160,14 @@ def write_samples(G: Generator, n: int, seed: int = 0, out: str | Path | None = 
         pictures = [list(to_uint8(clip)) for clip in frames]  # N x T x (H, W, C)
         records = [make_record(seed=seed + i, **common) for i in range(n)]
     for path, video, record in zip(paths, pictures, records):
-        video = [upscale(frame, size) if size is not None else frame for frame in video]
-        if not G.is_video:
-            save_png(path, video[0], record)
-        elif suffix == ".gif":
-            save_gif(path, np.stack(video), fps, record)
-        else:
-            save_mp4(path, video, fps, record)
+        SAMPLE_WRITERS[suffix](path, [upscale(frame, size) if size is not None else frame for frame in video],
+                               fps, record)
     return paths
+
+
+# How one sample (T frames of (H, W, C) uint8; an image is one frame) is written, by its file's suffix.
+SAMPLE_WRITERS = {
+    ".png": lambda path, frames, fps, record: save_png(path, frames[0], record),
+    ".gif": lambda path, frames, fps, record: save_gif(path, np.stack(frames), fps, record),
+    ".mp4": lambda path, frames, fps, record: save_mp4(path, frames, fps, record),
+}

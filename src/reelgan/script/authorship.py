@@ -145,3 +145,23 @@ def script_finding(path: Path) -> Finding:
     if "ai-generated" in disclosure.lower():
         return Finding("script", True, "title page declares AI generation (no authorship record beside it)")
     return Finding("script", False, "no AI declaration on the title page and no authorship record")
+
+
+def write_drafts(lm: LanguageModel, prompt: str, sampling: SamplingConfig, paths: list[Path],
+                 given: Screenplay | None = None) -> list[tuple[Path, str, dict]]:
+    """Draft one screenplay per path (draft i with seed `sampling.seed + i`) and write each with its authorship
+    record beside it. All drafts are generated before any file is written, and each file is written atomically,
+    so an interruption leaves no half of a set. Returns (path, Fountain text, record) per draft."""
+    from ..media import atomic_path
+    from .draft import write_draft
+
+    written = []
+    for index, path in enumerate(paths):
+        draft = write_draft(lm, prompt, sampling, index, given)
+        written.append((path, *build_script(draft, lm, sampling, prompt, path, index + 1, given)))
+    for path, text, record in written:
+        for target, content in ((path, text), (record_path(path), json.dumps(record, indent=1, ensure_ascii=False)
+                                                + "\n")):
+            with atomic_path(target) as temporary:
+                Path(temporary).write_text(content, encoding="utf-8")
+    return written

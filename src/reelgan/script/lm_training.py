@@ -322,6 +322,17 @@ def saved_config(out: Path) -> dict:
         return {}
 
 
+def check_resume_settings(out: Path, given: dict[str, Any]) -> None:
+    """Refuse settings that differ from those the model in `out` was trained with (only steps and save_every may
+    change on a resume); `given` maps ScriptTrainConfig fields to the values asked for."""
+    saved = saved_config(out)
+    for name, value in given.items():
+        if name not in ("steps", "save_every") and name in saved and saved[name] != value:
+            flag = "--format" if name == "text_format" else f"--{name.replace('_', '-')}"
+            raise ReelganError(f"{flag} {value} differs from the {saved[name]} {out} was trained with; resuming "
+                               f"keeps its settings: drop {flag}")
+
+
 def _load_for_resume(out: Path, config: ScriptTrainConfig, *, trust_pickle: bool = False
                      ) -> tuple[Any, Any, dict]:
     """The saved model, tokenizer and state; `config` takes the saved settings except `steps`/`save_every`."""

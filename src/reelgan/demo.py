@@ -1,0 +1,122 @@
+"""The demo: train on the built-in logograms for a bounded time, then make everything reelgan makes from the
+generator (samples, a morph video, a phrase glyph, a contact sheet, a traced SVG and a short animatic)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from .config import build_config, merge
+from .gan.generator import load_generator
+from .gan.sampling import write_walk
+from .media import make_grid, save_png, upscale
+from .provenance import make_record
+from .training import train
+
+# The demo's data, and reelgan's default recipe with a stronger R1 + R2 (gamma 1): on the logograms, in a
+# 3-minute screening, gamma 1 ended at FID 38 (recall 0.35) where the default's 0.1 ended at 364 (recall 0):
+# thin rings with sharp edges need the stronger penalty (benchmarks/RESULTS.md, "Training recipe").
+DEMO_OVERRIDES: dict = {"data": {"source": "logograms", "resolution": 32, "channels": 1},
+                        "loss": {"r1_gamma": 1.0}}
+
+
+
+@dataclass
+class DemoResult:
+    """Where the demo's run is, how far it trained, and how many frames its morph video has."""
+
+    run_dir: Path
+    step: int
+    status: str
+    morph_frames: int
+
+
+def run_demo(minutes: float = 4.5, steps: int = 3000, out: str = "runs", device: str = "auto",
+             show_progress: bool = True, warn: Callable[[str], None] = print) -> DemoResult:
+    """Train for at most `minutes` (or `steps`), export, then write the samples, morph video, glyph studio
+    outputs and animatic into the run folder. `warn` is told when too few steps were trained to be worth
+    showing."""
+    config = build_config(overrides=merge(DEMO_OVERRIDES, {
+        "data": {"source": "logograms"},
+        "train": {"steps": steps, "max_minutes": minutes, "out": out, "device": device,
+                  "name": "demo-logograms", "sample_every": 250, "checkpoint_every": 250},
+    }))
+    result = train(config, show_progress=show_progress)
+    run_dir = result.run_dir
+    if result.step < DEMO_MIN_STEPS:
+        warn(f"warning: only {result.step} steps in {minutes:g} minutes (the demo needs about {DEMO_MIN_STEPS} "
+             "for glyphs worth showing; another program may be using the CPU), so these samples are still "
+             f"mostly noise: continue with `reelgan train --resume {run_dir} --max-minutes 5`, or close other "
+             "programs and run the demo again")
+    G = load_generator(run_dir)
+    grid = make_grid(G.sample(64, seed=0))
+    save_png(run_dir / "samples.png", upscale(grid, 768), make_record(generator_hash=G.hash, seed=0, n=64))
+    frames = write_walk(G, [0, 1, 2, 3, 4, 5], run_dir / "morph.mp4", frames=36, loop=True, size=384)
+    write_glyph_studio(G, run_dir, warn)
+    write_animatic(run_dir)
+    return DemoResult(run_dir, result.step, result.status, frames)
+
+
+DEMO_PHRASE = "we come in peace"
+# An idle 2-core CPU trained 2,019 steps in the demo's 4.5 minutes with bf16 (about 930 in float32,
+# benchmarks/RESULTS.md); under 300, the demo says its samples are not yet worth showing.
+DEMO_MIN_STEPS = 300
+
+DEMO_SCRIPT = """Title: First Contact
+Author: reelgan demo
+
+EXT. MONTANA FIELD - DAWN
+
+Mist over the grass. A shell hangs above the field, silent.
+
+LOUISE
+They are writing to us.
+
+INT. SHELL - CONTINUOUS
+
+Behind the glass, ink blooms into a ring and hangs in the air.
+
+IAN
+What does it say?
+
+LOUISE
+That there is no time.
+"""
+
+
+DEMO_FILM: dict = {"soft_subtitles": True}  # FilmOptions for the demo's animatic (640x360, 24 fps)
+
+
+def write_animatic(run_dir: Path) -> None:
+    """A 2-scene animatic of the demo script, every shot served by the demo's generator."""
+    from .film.render import FilmOptions, render_film
+
+    (run_dir / "animatic.fountain").write_text(DEMO_SCRIPT, encoding="utf-8")
+    (run_dir / "cast.toml").write_text('default = "."\n', encoding="utf-8")
+    render_film(run_dir / "animatic.fountain", run_dir / "animatic.mp4", run_dir / "cast.toml",
+                FilmOptions(**DEMO_FILM), overwrite=True)
+
+
+def write_glyph_studio(G, run_dir: Path, warn: Callable[[str], None] = print) -> None:
+    """The glyph studio on the demo's generator: a phrase glyph, a captioned sheet, SVG + transparent PNG."""
+    from .glyphs.phrase import phrase_glyph, render_phrase
+    from .glyphs.procedural import procedural_record
+    from .glyphs.sheet import contact_sheet, save_sheet
+    from .glyphs.vector import trace_svg, transparent_png, write_svg
+    from .media import to_uint8
+
+    glyph = phrase_glyph(DEMO_PHRASE)
+    save_png(run_dir / "phrase.png", render_phrase(DEMO_PHRASE, 512),
+             procedural_record(glyph.ring_seed, phrase=DEMO_PHRASE, words=glyph.words))
+    samples = to_uint8(G.sample(32, seed=0))[..., 0]  # (32, H, W) gray, seeds 0..31
+    sheet = contact_sheet(list(samples), [f"seed {i}" for i in range(32)], columns=8, cell=96,
+                          title=f"reelgan demo: generated glyphs, step {G.spec['trained_steps']}")
+    save_sheet(sheet, run_dir / "sheet.png", make_record(generator_hash=G.hash, seed=0, n=32))
+    seed = next((i for i, sample in enumerate(samples) if "<path" in trace_svg(sample, size=1024)), None)
+    if seed is None:
+        warn("warning: none of the first 32 samples has ink enough to trace, so glyph.svg is empty: train longer")
+        seed = 0
+    record = make_record(generator_hash=G.hash, seed=seed)
+    write_svg(samples[seed], run_dir / "glyph.svg", size=1024, record=record)
+    transparent_png(samples[seed], run_dir / "glyph.png", size=1024, record=record)
