@@ -113,7 +113,8 @@ def load_reference_generator(weights: str | Path, device: str | torch.device = "
 def train_reference(dataset, seconds: float, checkpoint_every_s: float, out_dir: str | Path, seed: int = 0,
                     *, batch: int = 64, latent_dim: int = 128, width: int = 48, lr: float = 2e-4,
                     betas: tuple[float, float] = (0.5, 0.999), ema_decay: float = 0.999, ema_warmup: bool = True,
-                    device: str | torch.device = "cpu", on_step: Callable[[int], None] | None = None) -> dict:
+                    device: str | torch.device = "cpu", on_step: Callable[[int], None] | None = None,
+                    clock: Callable[[], float] = time.perf_counter) -> dict:
     """Train for `seconds` of wall time; every `checkpoint_every_s` (and at the end) save the EMA generator as
     out_dir/snapshots/<seconds>s.safetensors + .json. Returns the log: steps, snapshots, timings.
 
@@ -139,7 +140,7 @@ def train_reference(dataset, seconds: float, checkpoint_every_s: float, out_dir:
                 "seed": seed}
     log = {"system": "reference-dcgan", "settings": settings, "snapshots": [], "nonfinite": False}
     step = 0
-    start = time.perf_counter()
+    start = clock()
 
     def snapshot(at_s: float) -> None:
         spec = spec_of(G, channels, resolution, width, trained_steps=step, seconds=at_s)
@@ -150,7 +151,7 @@ def train_reference(dataset, seconds: float, checkpoint_every_s: float, out_dir:
 
     nonfinite = torch.zeros((), dtype=torch.bool, device=device)  # checked at snapshots: no sync per step
     while marks:
-        elapsed = time.perf_counter() - start
+        elapsed = clock() - start
         if marks and elapsed >= marks[0] and bool(nonfinite):
             log["nonfinite"] = True  # a loss became NaN/inf since the last snapshot: stop, keep the earlier ones
             break
@@ -175,7 +176,7 @@ def train_reference(dataset, seconds: float, checkpoint_every_s: float, out_dir:
         nonfinite |= ~(torch.isfinite(loss_D.detach()) & torch.isfinite(loss_G.detach()))
         if on_step is not None:
             on_step(step)
-    log.update({"steps": step, "kimg": step * batch / 1000, "train_s": round(time.perf_counter() - start, 3),
+    log.update({"steps": step, "kimg": step * batch / 1000, "train_s": round(clock() - start, 3),
                 "threads": torch.get_num_threads()})
     return log
 

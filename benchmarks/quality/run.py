@@ -3,8 +3,9 @@ FID/KID/precision/recall in each dataset's own domain feature space.
 
 For every dataset it (1) trains the dataset's domain extractor once (`reelgan metrics train-extractor`,
 kept as EXTRACTORS/NAME-32.safetensors, its sha256 recorded), (2) trains each system for the same wall-clock
-budget, one after the other in a fresh process each, exporting the EMA generator at fixed wall-clock marks,
-and (3) after all runs of the dataset, scores every snapshot against the dataset's reference images
+budget of its own time, each in a fresh process, the systems taking turns of 30 s on the machine (turns.py)
+so that its drifting speed meets them alike, exporting the EMA generator at fixed marks of that time, and
+(3) after all runs of the dataset, scores every snapshot against the dataset's reference images
 (FID, KID, precision/recall on the same latents for every system), then writes results/<dataset>.json, a plot
 results/<dataset>-fid.png (FID against wall-clock minutes, one line per system), a grid of the last snapshot
 per system, and prints a markdown table for benchmarks/RESULTS.md.
@@ -36,6 +37,8 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
+
+from .turns import TURN_S, TurnClock, take_turns
 
 REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -215,6 +218,8 @@ def train_reelgan(job: dict[str, Any]) -> dict[str, Any]:
     trainer = Trainer(config, out / "run")
     warm(trainer.dataset)
     setup_s = time.perf_counter() - setup_start
+    clock = TurnClock()
+    clock.wait_for_first_turn()
     marks = snapshot_marks(job["minutes"], job["snapshot_every"])
     log: dict[str, Any] = {"kind": "reelgan", "preset": job["system"]["preset"],
                            "overrides": job["system"]["overrides"], "config": config.to_dict(),
@@ -231,11 +236,11 @@ def train_reelgan(job: dict[str, Any]) -> dict[str, Any]:
                                  "kimg": round(trainer.batches_consumed * batch / 1000, 3), "path": str(path)})
         print(f"  {minutes:6.2f} min  step {trainer.step_count}", flush=True)
 
-    start = time.perf_counter()
-    trainer.session_start = start  # the --max-minutes clock, as `Trainer.run()` sets it
+    trainer.clock = clock  # --max-minutes counts this system's turns only
+    start = trainer.session_start = clock()  # as `Trainer.run()` sets it
     try:
         while marks:
-            elapsed_min = (time.perf_counter() - start) / 60
+            elapsed_min = (clock() - start) / 60
             while marks and elapsed_min >= marks[0]:
                 export(marks.pop(0))
             if not marks:
@@ -249,7 +254,7 @@ def train_reelgan(job: dict[str, Any]) -> dict[str, Any]:
         log["status"] = f"nonfinite: {exc}"
     log.update({"steps": trainer.step_count, "critic_steps": trainer.critic_steps,
                 "kimg": round(trainer.batches_consumed * batch / 1000, 3),
-                "train_s": round(time.perf_counter() - start, 2), "threads": torch.get_num_threads(),
+                "train_s": round(clock() - start, 2), "threads": torch.get_num_threads(),
                 "load_after": load_average()})
     return log
 
@@ -265,10 +270,12 @@ def train_reference_system(job: dict[str, Any]) -> dict[str, Any]:
     dataset = build_dataset(DataConfig(source=job["source"], resolution=RESOLUTION, channels=job["channels"]))
     warm(dataset)
     setup_s = time.perf_counter() - setup_start
+    clock = TurnClock()
+    clock.wait_for_first_turn()
     load_before = load_average()
     log = train_reference(dataset, job["minutes"] * 60, job["snapshot_every"] * 60, job["out"], job["seed"],
                           device=job["device"], **job["system"].get("settings", {}),
-                          on_step=None)
+                          on_step=None, clock=clock)
     log.update({"kind": "reference", "setup_s": round(setup_s, 2), "load_before": load_before,
                 "load_after": load_average(),
                 "status": "nonfinite" if log.pop("nonfinite") else "finished"})
@@ -297,25 +304,33 @@ def child_main(job_path: Path) -> int:
     return 0
 
 
-def run_system(name: str, system: dict, spec, args: argparse.Namespace) -> dict[str, Any]:
-    """Train one system on one dataset in a fresh Python process; its log."""
-    out = args.work_dir / spec.name / name
-    if out.exists():
-        shutil.rmtree(out)
-    out.mkdir(parents=True)
-    job = {"name": name, "system": system, "source": spec.train, "channels": spec.channels, "device": args.device,
-           "seed": args.seed, "minutes": args.minutes, "snapshot_every": args.snapshot_every,
-           "threads": args.threads, "out": str(out)}
-    (out / "job.json").write_text(json.dumps(job, indent=2) + "\n")
-    print(f"[{spec.name}] {name}: training for {args.minutes:g} min", flush=True)
+def run_systems(systems: dict[str, dict], spec, args: argparse.Namespace) -> dict[str, dict[str, Any]]:
+    """Train every system on one dataset, each in a fresh Python process, taking turns on the machine
+    (`turns.take_turns`) so that each meets the same machine; their logs by name."""
+    commands = {}
+    for name, system in systems.items():
+        out = args.work_dir / spec.name / name
+        if out.exists():
+            shutil.rmtree(out)
+        out.mkdir(parents=True)
+        job = {"name": name, "system": system, "source": spec.train, "channels": spec.channels,
+               "device": args.device, "seed": args.seed, "minutes": args.minutes,
+               "snapshot_every": args.snapshot_every, "threads": args.threads, "out": str(out)}
+        (out / "job.json").write_text(json.dumps(job, indent=2) + "\n")
+        commands[name] = [sys.executable, "-m", "benchmarks.quality.run", "--child", str(out / "job.json")]
+    print(f"[{spec.name}] {', '.join(systems)}: {args.minutes:g} min each, taking turns of {args.turn:g} s",
+          flush=True)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
-    done = subprocess.run([sys.executable, "-m", "benchmarks.quality.run", "--child", str(out / "job.json")],
-                          check=False, cwd=REPO, env=env)
-    if done.returncode != 0 or not (out / "log.json").is_file():  # one broken system does not stop the others
-        print(f"[{spec.name}] {name}: FAILED (exit {done.returncode}); continuing", file=sys.stderr, flush=True)
-        return {"system": name, "status": f"failed (exit {done.returncode})", "steps": 0, "kimg": 0,
-                "snapshots": []}
-    return json.loads((out / "log.json").read_text())
+    codes = take_turns(commands, args.work_dir / spec.name, env, REPO, args.turn)
+    logs = {}
+    for name, code in codes.items():
+        log_path = args.work_dir / spec.name / name / "log.json"
+        if code != 0 or not log_path.is_file():  # one broken system does not stop the others
+            print(f"[{spec.name}] {name}: FAILED (exit {code}); continuing", file=sys.stderr, flush=True)
+            logs[name] = {"system": name, "status": f"failed (exit {code})", "steps": 0, "kimg": 0, "snapshots": []}
+        else:
+            logs[name] = json.loads(log_path.read_text())
+    return logs
 
 
 # ---- scoring ------------------------------------------------------------------------------------------------
@@ -485,6 +500,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="snapshots and logs of the runs (outside the repository)")
     parser.add_argument("--results", type=Path, default=HERE / "results", help="JSON, plots, grids, tables")
     parser.add_argument("--score-only", action="store_true", help="score the snapshots already in --work-dir")
+    parser.add_argument("--turn", type=float, default=TURN_S, help="seconds per turn on the machine when the "
+                        f"systems take turns (default {TURN_S:g})")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     return parser
 
@@ -535,17 +552,16 @@ def main(argv: list[str] | None = None) -> int:
                   for s in specs}
     tables = []
     for spec in specs:
-        # 2. Each system for the same wall time, one after the other.
+        # 2. Each system for the same wall time, taking turns on the machine.
         logs = {}
-        for name, system in systems.items():
+        if not args.score_only:
+            logs = run_systems(systems, spec, args)
+        for name in systems if args.score_only else ():
             log_path = args.work_dir / spec.name / name / "log.json"
-            if args.score_only:
-                if not log_path.is_file():
-                    print(f"[{spec.name}] {name}: no snapshots in {log_path.parent}; skipped", flush=True)
-                    continue
-                logs[name] = json.loads(log_path.read_text())
-            else:
-                logs[name] = run_system(name, system, spec, args)
+            if not log_path.is_file():
+                print(f"[{spec.name}] {name}: no snapshots in {log_path.parent}; skipped", flush=True)
+                continue
+            logs[name] = json.loads(log_path.read_text())
         if not logs:
             continue
         # 3. Every snapshot scored against the same reference features.

@@ -6,7 +6,6 @@ import argparse
 from pathlib import Path
 
 from ..errors import ReelganError
-from ..paths import output_file
 
 
 def add_command(subparsers, name: str, help_text: str, examples: str) -> argparse.ArgumentParser:
@@ -41,11 +40,6 @@ def source_path(args: argparse.Namespace) -> Path:
     from ..training.rundir import latest_run
 
     return latest_run(args.runs) if args.source == "latest" else Path(args.source)
-
-
-def fresh_output(path: Path, overwrite: bool, flag: str = "--out") -> Path:
-    """An output file path checked by `reelgan.paths.output_file` (nothing is created until it is written)."""
-    return output_file(path, overwrite, flag)
 
 
 def parse_int_list(text: str, flag: str) -> list[int]:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from ..errors import ReelganError
 from ..gan.generator import export_generator, load_generator
-from ..paths import output_folder
-from .common import add_command, add_source_argument, fresh_output, source_path
+from ..paths import output_file, output_folder
+from .common import add_command, add_source_argument, source_path
 
 EXAMPLES = """\
   reelgan export runs/00001-logograms-r3gan-32 --out share/
@@ -35,7 +35,7 @@ def run_export(args: argparse.Namespace) -> int:
     out = output_folder(args.out)
     G = load_generator(source_path(args), device="cpu")
     for suffix in (".safetensors", ".json"):
-        fresh_output(out / f"{args.name}{suffix}", args.overwrite)
+        output_file(out / f"{args.name}{suffix}", args.overwrite)
     path = export_generator(G.net, G.spec, out, stem=args.name)
     print(f"wrote {path} and {path.with_suffix('.json')} (sha256 {G.hash[:16]}...)")
     return 0

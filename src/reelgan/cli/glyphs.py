@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ReelganError
-from ..paths import output_folder, short_name
-from .common import fresh_output, parse_int_list, subcommand_adder
+from ..paths import output_file, output_folder, short_name
+from .common import parse_int_list, subcommand_adder
 
 EXAMPLES = """\
   reelgan glyphs write "we come in peace" --size 1024 --out peace.png
@@ -117,7 +117,7 @@ def run_write(args: argparse.Namespace) -> int:
     out = Path(args.out or short_name(f"{'-'.join(glyph.words)}.png"))
     if out.suffix.lower() not in (".png", ".svg"):
         raise ReelganError(f"--out must end in .png or .svg; got {out.name}")
-    fresh_output(out, args.overwrite)
+    output_file(out, args.overwrite)
     gray = render_phrase(args.phrase, args.size, style)
     record = procedural_record(glyph.ring_seed, phrase=args.phrase, words=glyph.words)
     if out.suffix.lower() == ".svg":
@@ -141,7 +141,7 @@ def run_dataset(args: argparse.Namespace) -> int:
         raise ReelganError(f"the dataset is written as a .zip; got {out.name}")
     if args.seed < 0:
         raise ReelganError(f"--seed must be 0 or more; got {args.seed}")
-    fresh_output(out, args.overwrite)
+    output_file(out, args.overwrite)
     style = _style(args)
     with Progress(transient=True) as progress:
         task = progress.add_task("rendering glyphs", total=args.n)
@@ -190,8 +190,8 @@ def run_sheet(args: argparse.Namespace) -> int:
                            f"{args.columns}")
     if out.suffix.lower() != ".png":
         raise ReelganError(f"--out must end in .png (the .pdf is written beside it); got {out.name}")
-    fresh_output(out, args.overwrite)
-    fresh_output(out.with_suffix(".pdf"), args.overwrite)
+    output_file(out, args.overwrite)
+    output_file(out.with_suffix(".pdf"), args.overwrite)
     glyphs, captions, record = _sheet_glyphs(args)
     sheet = contact_sheet(glyphs, captions, columns=args.columns, cell=args.cell)
     png, pdf = save_sheet(sheet, out, record)
@@ -214,8 +214,8 @@ def run_vectorize(args: argparse.Namespace) -> int:
         stems = [out.with_suffix("")]
     else:
         stems = [output_folder(out) / name for name, _, _ in items]
-    targets = [(fresh_output(stem.with_name(stem.name + ".svg"), args.overwrite),
-                fresh_output(stem.with_name(stem.name + ".png"), args.overwrite)) for stem in stems]
+    targets = [(output_file(stem.with_name(stem.name + ".svg"), args.overwrite),
+                output_file(stem.with_name(stem.name + ".png"), args.overwrite)) for stem in stems]
     for (svg, png), (_, gray, record) in zip(targets, items):
         write_svg(gray, svg, size=args.size, record=record)
         transparent_png(gray, png, size=args.size, record=record)

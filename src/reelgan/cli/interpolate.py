@@ -7,7 +7,8 @@ from pathlib import Path
 
 from ..gan.generator import load_generator
 from ..gan.sampling import WALK_MODES, check_walk, write_walk
-from .common import add_command, add_source_argument, fresh_output, parse_int_list, source_path
+from ..paths import output_file
+from .common import add_command, add_source_argument, parse_int_list, source_path
 
 EXAMPLES = """\
   reelgan interpolate runs/00001-logograms-r3gan-32 --seeds 1,2,3,4 --out morph.mp4
@@ -41,7 +42,7 @@ def run_interpolate(args: argparse.Namespace) -> int:
     """Load the generator, walk, write the video."""
     seeds = parse_int_list(args.seeds, "--seeds")
     check_walk(seeds, Path(args.out), args.frames, args.fps, args.mode, args.size)
-    out = fresh_output(Path(args.out), args.overwrite)
+    out = output_file(Path(args.out), args.overwrite)
     G = load_generator(source_path(args), device=args.device)
     count = write_walk(G, seeds, out, frames=args.frames, fps=args.fps, mode=args.mode, loop=args.loop,
                        truncation=args.truncation, class_name=args.class_name, size=args.size, hold=args.hold)

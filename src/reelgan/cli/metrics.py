@@ -7,8 +7,8 @@ from pathlib import Path
 
 from ..errors import ReelganError
 from ..metrics import METRICS
-from ..paths import make_parent
-from .common import add_command, add_source_argument, fresh_output, source_path
+from ..paths import make_parent, output_file
+from .common import add_command, add_source_argument, source_path
 
 SUBCOMMANDS = ("train-extractor", "compute", "fetch-weights")
 
@@ -78,8 +78,8 @@ def run_train_extractor(args: argparse.Namespace) -> int:
     out = Path(args.out or f"domain-{Path(args.data).stem or 'data'}-{args.resolution}.safetensors")
     if out.suffix != ".safetensors":
         raise ReelganError(f"--out must end in .safetensors; got {out.name}")
-    fresh_output(out, args.overwrite)
-    fresh_output(out.with_suffix(".json"), args.overwrite)  # the extractor's description beside it
+    output_file(out, args.overwrite)
+    output_file(out.with_suffix(".json"), args.overwrite)  # the extractor's description beside it
     digest = train_extractor(args.data, out, args.resolution, args.channels, args.max_images, args.steps,
                              args.batch, args.seed)
     print(f"wrote {out} (sha256 {digest[:16]}...)")
@@ -97,7 +97,7 @@ def run_compute(args: argparse.Namespace) -> int:
     check_metric_names(names)
     if args.n is not None and args.n < 1:
         raise ReelganError(f"--n must be at least 1; got {args.n}")
-    json_path = fresh_output(Path(args.json), args.overwrite) if args.json else None
+    json_path = output_file(Path(args.json), args.overwrite) if args.json else None
     source = source_path(args)
     G = load_generator(source, device=args.device)
     results = measure_generator(G, args.data, names, args.n, args.extractor, args.seed)

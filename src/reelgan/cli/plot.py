@@ -6,8 +6,9 @@ import argparse
 from pathlib import Path
 
 from ..metrics.plot import plot_run
+from ..paths import output_file
 from ..training.rundir import check_run_folder, latest_run
-from .common import add_command, fresh_output
+from .common import add_command
 
 EXAMPLES = """\
   reelgan plot runs/00003-logograms-r3gan-32            # writes runs/00003-.../curves.png
@@ -30,6 +31,6 @@ def run_plot(args: argparse.Namespace) -> int:
     """Plot and say where."""
     run_dir = latest_run(args.runs) if args.run_dir == "latest" else Path(args.run_dir)
     check_run_folder(run_dir)
-    out = fresh_output(Path(args.out) if args.out else run_dir / "curves.png", args.overwrite)
+    out = output_file(Path(args.out) if args.out else run_dir / "curves.png", args.overwrite)
     print(f"wrote {plot_run(run_dir, out)}")
     return 0

@@ -111,7 +111,8 @@ class Trainer:
             self._load_state(resume)
         self.stream = self._real_batches()
         self.stop_signal: int | None = None
-        self.session_start: float | None = None  # perf_counter() when run() began: the --max-minutes clock
+        self.clock = time.perf_counter  # what --max-minutes is measured with (seconds)
+        self.session_start: float | None = None  # self.clock() when run() began
         self.slow_warned, self.best_rate = False, 0.0  # the slowdown warning: once per session, against its best
         self.nonfinite = torch.zeros((), dtype=torch.bool, device=self.device)
 
@@ -228,7 +229,7 @@ class Trainer:
         tc = self.config.train
         fraction = self.step_count / tc.steps
         if tc.max_minutes and self.session_start is not None:
-            fraction = max(fraction, (time.perf_counter() - self.session_start) / (tc.max_minutes * 60))
+            fraction = max(fraction, (self.clock() - self.session_start) / (tc.max_minutes * 60))
         return min(fraction, 1.0)
 
     def _set_learning_rates(self) -> None:
@@ -366,7 +367,7 @@ class Trainer:
         truncate_jsonl(self.run_dir / "metrics.jsonl", self.step_count)
         status = "finished"
         previous = self._install_signal_handlers()
-        started, window_start, window_steps = time.perf_counter(), time.perf_counter(), 0
+        started, window_start, window_steps = self.clock(), self.clock(), 0
         self.session_start = started
         base_elapsed = self.elapsed_s
         sums: dict[str, tuple[torch.Tensor, int]] = {}
@@ -377,9 +378,9 @@ class Trainer:
                     for key, (total, count) in self.step().items():
                         add_stats(sums, {key: total}, count)
                     window_steps += 1
-                    self.elapsed_s = base_elapsed + time.perf_counter() - started
+                    self.elapsed_s = base_elapsed + self.clock() - started
                     if self.step_count % tc.log_every == 0 or self.step_count == tc.steps:
-                        now = time.perf_counter()
+                        now = self.clock()
                         row = self._log_row(sums, window_steps, now - window_start)
                         progress.update(self.step_count, row, self.run_fraction())
                         sums, window_start, window_steps = {}, now, 0
@@ -389,7 +390,7 @@ class Trainer:
                     if self.stop_signal is not None:
                         status = "interrupted"
                         break
-                    if tc.max_minutes and time.perf_counter() - started >= tc.max_minutes * 60:  # this session's time
+                    if tc.max_minutes and self.clock() - started >= tc.max_minutes * 60:  # this session's time
                         status = "time-limit"
                         break
         finally:
