@@ -573,7 +573,7 @@ def main(argv: list[str] | None = None) -> int:
             "dataset": spec.name, "source": spec.train, "reference": spec.reference, "channels": spec.channels,
             "resolution": RESOLUTION, "licence": spec.licence, "origin": spec.origin, "n_reference": n,
             "protocol": {"minutes": budget, "snapshot_every": args.snapshot_every, "n": n, "seed": args.seed,
-                         "metrics": args.metrics, "device": args.device,
+                         "metrics": args.metrics, "device": args.device, "turn_s": args.turn,
                          "fid_key": f"fid{count_label(n)}_{extractors[spec.name]['label']}"},
             "extractor": extractors[spec.name], "machine": machine, "command": command,
             "date": time.strftime("%Y-%m-%d %H:%M:%S %z"), "systems": scored,

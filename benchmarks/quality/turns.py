@@ -62,6 +62,25 @@ def take_turns(commands: dict[str, list[str]], folder: Path, env: dict[str, str]
         active[name] = 0.0
         _wait_until_stopped(children[name])  # set-up of one at a time, so none is timed while another loads
     codes: dict[str, int] = {}
+    previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)  # so that `finally` runs under kill/pkill too
+    try:
+        _rounds(children, clocks, active, codes, turn_s)
+    finally:  # interrupted: a stopped child would wait forever, so wake each one to end it
+        signal.signal(signal.SIGTERM, previous)
+        for name, child in children.items():
+            if child.poll() is None:
+                child.send_signal(signal.SIGCONT)
+                child.terminate()
+    return codes
+
+
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+def _rounds(children: dict[str, subprocess.Popen], clocks: dict[str, Path], active: dict[str, float],
+            codes: dict[str, int], turn_s: float) -> None:
+    """Turns of `turn_s` seconds, round robin, until every child has exited (their codes into `codes`)."""
     while len(codes) < len(children):
         for name, child in children.items():
             if name in codes:
@@ -77,7 +96,6 @@ def take_turns(commands: dict[str, list[str]], folder: Path, env: dict[str, str]
                 child.send_signal(signal.SIGSTOP)
                 _wait_until_stopped(child)
             active[name] += time.monotonic() - resumed
-    return codes
 
 
 def _wait_until_stopped(child: subprocess.Popen) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import errno
 import logging
+import os
 import signal
 import sys
 
@@ -39,11 +40,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns the exit status."""
-    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    rank = int(os.environ.get("RANK", "0"))  # under torchrun, process 0 alone reports progress
+    logging.basicConfig(level=logging.INFO if rank == 0 else logging.ERROR, format="%(message)s", stream=sys.stderr)
     parser = build_parser()
     argv = script.route(metrics.route(list(sys.argv[1:] if argv is None else argv)))
     try:
         args = parser.parse_args(argv)
+        args.argv = argv
     except SystemExit as exc:  # --help, --version, or a bad flag already reported by the parser
         return int(exc.code or 0)
     if args.command is None:
@@ -56,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.run(args) or 0)
     except ReelganError as exc:
-        print(f"error: {one_line(str(exc))}", file=sys.stderr)
+        print(f"error{f' (process {rank})' if rank else ''}: {one_line(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("error: interrupted; outputs already finished are kept and half-written ones were removed",

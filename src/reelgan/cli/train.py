@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from typing import Any
 
 from ..config import PRESETS, build_config, load_toml
@@ -107,6 +108,9 @@ def add_parser(subparsers) -> None:
     tr.add_argument("--max-minutes", type=float, help="stop with a checkpoint after this much wall time")
     run = p.add_argument_group("machine and outputs")
     run.add_argument("--device", help="auto, cpu, cuda or mps (default auto)")
+    run.add_argument("--gpus", type=int, help="train on this many GPUs of this machine, one process each (runs "
+                     "torchrun --standalone --nproc-per-node N; on a CPU, N processes); --batch is the global "
+                     "batch, split across them. Several machines: see the README's torchrun commands")
     run.add_argument("--precision", help="auto (default: bf16 autocast on a CPU with AMX or AVX512-BF16, else fp32), "
                      "fp32 or bf16")
     run.add_argument("--channels-last", action=argparse.BooleanOptionalAction, help="channels_last memory format "
@@ -152,6 +156,8 @@ def run_train(args: argparse.Namespace) -> int:
     from ..training import resolve_run_dir, train
     from ..training.rundir import resumed_config
 
+    if args.gpus is not None and "RANK" not in os.environ and not args.dry_run:
+        return run_under_torchrun(args.argv, args.gpus)
     overrides = flag_overrides(args)
     if args.resume:
         overrides.get("train", {}).pop("out", None)  # --out only says where 'latest' is looked for
@@ -167,8 +173,27 @@ def run_train(args: argparse.Namespace) -> int:
         print(json.dumps(config.to_dict(), indent=2))
         return 0
     result = train(config, resume=run_dir, show_progress=not args.no_progress)
-    report(result)
+    if os.environ.get("RANK", "0") == "0":  # under torchrun, process 0 speaks for all
+        report(result)
     return 130 if result.status == "interrupted" else 0
+
+
+def run_under_torchrun(argv: list[str], processes: int) -> int:
+    """`reelgan train ... --gpus N` as `torchrun --standalone --nproc-per-node N -m reelgan train ...`."""
+    from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
+    from torch.distributed.run import main as torchrun
+
+    if processes < 1:
+        raise ReelganError(f"--gpus must be at least 1; got {processes}")
+    rest = list(argv)
+    index = next(i for i, arg in enumerate(rest) if arg == "--gpus" or arg.startswith("--gpus="))
+    del rest[index:index + (1 if "=" in rest[index] else 2)]
+    try:
+        torchrun(["--standalone", f"--nproc-per-node={processes}", "-m", "reelgan", *rest])
+    except ChildFailedError as exc:  # each process has printed its own error
+        codes = [failure.exitcode for failure in exc.failures.values()]
+        return 2 if 2 in codes else 130 if 130 in codes else 1
+    return 0
 
 
 def report(result) -> None:

@@ -34,9 +34,10 @@ def build_dataset(config: DataConfig) -> torch.utils.data.Dataset:
 
 
 def build_loader(dataset: torch.utils.data.Dataset, batch_size: int, seed: int, start_batch: int,
-                 workers: int, pin_memory: bool) -> torch.utils.data.DataLoader:
-    """An endless loader whose order depends only on (seed, batch number): see `ResumableBatchSampler`."""
-    sampler = ResumableBatchSampler(len(dataset), batch_size, seed, start_batch)
+                 workers: int, pin_memory: bool, shard: tuple[int, int] = (0, 1)) -> torch.utils.data.DataLoader:
+    """An endless loader whose order depends only on (seed, batch number): see `ResumableBatchSampler`; with
+    `shard` (rank, processes), this rank's share of each batch."""
+    sampler = ResumableBatchSampler(len(dataset), batch_size, seed, start_batch, shard)
     return torch.utils.data.DataLoader(
         dataset, batch_sampler=sampler, num_workers=workers, pin_memory=pin_memory,
         persistent_workers=workers > 0,

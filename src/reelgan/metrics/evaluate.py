@@ -99,8 +99,12 @@ def reference_features(images: torch.Tensor, extractor: Extractor) -> np.ndarray
 
 
 def evaluate_generator(G: Generator, data: str, metrics: list[str], n: int = 10000,
-                       extractor: Extractor | None = None, seed: int = 0) -> dict[str, float]:
-    """Compare `n` samples of G (seeds seed..seed+n-1) with `n` dataset images; protocol-named results."""
+                       extractor: Extractor | None = None, seed: int = 0,
+                       fake_features: np.ndarray | None = None) -> dict[str, float]:
+    """Compare `n` samples of G (seeds seed..seed+n-1) with `n` dataset images; protocol-named results.
+
+    `fake_features`: the samples' features when they were computed elsewhere (by several processes).
+    """
     extractor = extractor or choose_extractor(None, data)
     if extractor.spec["channels"] not in (None, G.channels):  # None: takes any channel count
         raise ReelganError(
@@ -110,6 +114,7 @@ def evaluate_generator(G: Generator, data: str, metrics: list[str], n: int = 100
     real = real_images(data, G.resolution, G.channels, n)
     if len(real) < n:
         raise ReelganError(f"{data} has {len(real)} images; these metrics at --n {n} need {n}: lower --n")
-    fake_features = extractor.features(G.sample(n, seed=seed))
+    if fake_features is None:
+        fake_features = extractor.features(G.sample(n, seed=seed))
     results = compute_metrics(metrics, reference_features(real, extractor), fake_features)
     return {metric_key(key, n, extractor, G.resolution): value for key, value in results.items()}

@@ -7,6 +7,7 @@ stopped at step k and resumed ends bit-for-bit where an uninterrupted run would 
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 import json
@@ -36,10 +37,12 @@ from ..media import make_grid, save_png
 from ..paths import read_jsonl, remove_stale_temps
 from ..progress import TrainingProgress
 from ..provenance import make_record
+from .distributed import World
 from .ema import ema_decay_at, update_ema
-from .rundir import truncate_jsonl, write_json
+from .rundir import record_elastic_run, truncate_jsonl, write_json
 
 log = logging.getLogger("reelgan")
+SIGNAL_ECHO_S = 5.0  # under torchrun, a second signal this soon after the first is the same Ctrl-C passed on
 SLOWDOWN_FACTOR = 3  # a step rate this many times below the session's best is reported once
 FIXED_LATENT_SEED = 1234  # the sample grids' latents: fixed so progress is visible from grid to grid
 
@@ -71,14 +74,21 @@ class TrainResult:
 class Trainer:
     """Owns the networks, optimisers, loss, data stream and run folder of one training run."""
 
-    def __init__(self, config: RunConfig, run_dir: Path | None, resume: dict[str, Any] | None = None) -> None:
+    def __init__(self, config: RunConfig, run_dir: Path | None, resume: dict[str, Any] | None = None,
+                 world: World | None = None) -> None:
         """Build everything a run needs; nothing is written until `run()` (so bad data leaves no folder).
 
-        `run_dir` may be None while the folder does not exist yet; `train()` sets it before running.
+        `run_dir` may be None while the folder does not exist yet; `train()` sets it before running. `world`:
+        this process's place among the processes of a torchrun job (default: the only one).
         """
         self.config, self.run_dir = config, (Path(run_dir) if run_dir is not None else None)
         tc = config.train
+        self.world = world or World()
+        for batch in (tc.batch, tc.generator_batch):
+            self.world.share(batch)  # a batch that does not split evenly over the processes is refused here
         self.device = pick_device(tc.device)
+        if self.device.type == "cuda" and self.world.distributed:
+            self.device = torch.device("cuda", self.world.local_rank)
         if self.device.type == "cpu" and tc.threads:
             torch.set_num_threads(tc.threads)
         if self.device.type == "cpu":
@@ -111,8 +121,10 @@ class Trainer:
             self._load_state(resume)
         self.stream = self._real_batches()
         self.stop_signal: int | None = None
+        self.stop_time = 0.0  # time.monotonic() of the first stop signal
         self.clock = time.perf_counter  # what --max-minutes is measured with (seconds)
         self.session_start: float | None = None  # self.clock() when run() began
+        self.agreed_session_s = 0.0  # rank 0's time since then, as of the last logging step (several processes)
         self.slow_warned, self.best_rate = False, 0.0  # the slowdown warning: once per session, against its best
         self.nonfinite = torch.zeros((), dtype=torch.bool, device=self.device)
 
@@ -146,9 +158,10 @@ class Trainer:
         if self.channels_last:
             self.G, self.D = (m.to(memory_format=torch.channels_last) for m in (self.G, self.D))
         self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
-        betas = (tc.beta1, tc.beta2)
-        self.opt_G = torch.optim.Adam(self.G.parameters(), lr=tc.lr_g, betas=betas)
-        self.opt_D = torch.optim.Adam(self.D.parameters(), lr=tc.lr_d, betas=betas)
+        # On a GPU one fused kernel updates all parameters (one launch instead of several per tensor).
+        adam = {"betas": (tc.beta1, tc.beta2), "fused": True if self.device.type == "cuda" else None}
+        self.opt_G = torch.optim.Adam(self.G.parameters(), lr=tc.lr_g, **adam)
+        self.opt_D = torch.optim.Adam(self.D.parameters(), lr=tc.lr_d, **adam)
 
     @property
     def channels_last(self) -> bool:
@@ -169,18 +182,27 @@ class Trainer:
         devices = [torch.cuda.current_device()] if self.device.type == "cuda" else []
         return torch.random.fork_rng(devices=devices)
 
-    def evaluate(self) -> dict[str, float]:
+    def evaluate(self) -> dict[str, float] | None:
         """Metrics of G_ema against the data, appended to metrics.jsonl; best.pt follows the best value.
 
-        Sampling uses fixed seeds and the metrics their own RNGs, so evaluating never changes training.
+        Sampling uses fixed seeds and the metrics their own RNGs, so evaluating never changes training. Under
+        several processes each samples its part of the seeds and rank 0 scores them all (None elsewhere), with
+        the same samples as one process would.
         """
         from ..metrics.evaluate import evaluate_generator, metric_key
 
         tc = self.config.train
         spec = generator_spec(self.config.to_dict(), self.class_names, self.step_count)
         with self._isolated_rng():
-            results = evaluate_generator(Generator(self.G_ema, spec, self.device), self.config.data.source,
-                                         tc.metric_names, n=tc.metrics_n, extractor=self.extractor)
+            G, fake = Generator(self.G_ema, spec, self.device), None
+            if self.world.distributed:
+                part = self.world.part(tc.metrics_n)
+                own = self.extractor.features(G.sample(part.stop - part.start, seed=part.start))
+                fake = np.concatenate(self.world.gather(own))
+            if not self.world.is_main:
+                return None
+            results = evaluate_generator(G, self.config.data.source, tc.metric_names, n=tc.metrics_n,
+                                         extractor=self.extractor, fake_features=fake)
         with (self.run_dir / "metrics.jsonl").open("a") as handle:
             handle.write(json.dumps({"step": self.step_count, **results}) + "\n")
         key = metric_key(tc.best_metric, tc.metrics_n, self.extractor, self.config.data.resolution)
@@ -201,7 +223,8 @@ class Trainer:
     def _real_batches(self) -> Iterator[tuple[torch.Tensor, torch.Tensor | None]]:
         """Endless real batches on the device, resuming at `batches_consumed`."""
         loader = build_loader(self.dataset, self.config.train.batch, self.config.train.seed,
-                              self.batches_consumed, self.config.train.workers, self.device.type == "cuda")
+                              self.batches_consumed, self.config.train.workers, self.device.type == "cuda",
+                              shard=(self.world.rank, self.world.size))
         memory_format = torch.channels_last if self.channels_last else torch.contiguous_format
         for images, labels in loader:
             self.batches_consumed += 1
@@ -219,9 +242,14 @@ class Trainer:
         return real, (None if labels[0] is None else torch.cat(labels)[:n])
 
     def _generator_labels(self, n: int) -> torch.Tensor | None:
+        """Class labels for this rank's share of `n` generated images, drawn for all `n` (equal RNG on all ranks)."""
         if not self.class_names:
             return None
-        return torch.multinomial(self.class_weights, n, replacement=True).to(self.device)
+        return torch.multinomial(self.class_weights, n, replacement=True)[self.world.share(n)].to(self.device)
+
+    def _latents(self, n: int) -> torch.Tensor:
+        """This rank's share of `n` latents, drawn for all `n` so that every rank's RNG moves alike."""
+        return torch.randn(n, self.latent_dim, device=self.device)[self.world.share(n)]
 
     def run_fraction(self) -> float:
         """The share of the run done, 0-1: steps out of --steps or, while `run()` trains under --max-minutes,
@@ -229,7 +257,10 @@ class Trainer:
         tc = self.config.train
         fraction = self.step_count / tc.steps
         if tc.max_minutes and self.session_start is not None:
-            fraction = max(fraction, (self.clock() - self.session_start) / (tc.max_minutes * 60))
+            # Several processes follow rank 0's clock as agreed at the last logging step, so their learning
+            # rates stay equal.
+            seconds = self.agreed_session_s if self.world.distributed else self.clock() - self.session_start
+            fraction = max(fraction, seconds / (tc.max_minutes * 60))
         return min(fraction, 1.0)
 
     def _set_learning_rates(self) -> None:
@@ -252,7 +283,7 @@ class Trainer:
         self.D.requires_grad_(True)
         for _ in range(tc.n_critic):
             real, labels = next(self.stream)
-            z = torch.randn(real.size(0), self.latent_dim, device=self.device)
+            z = self._latents(tc.batch)
             apply_r1 = (lc.kind in LAZY_REGULARISED and lc.r1_gamma > 0
                         and self.critic_steps % lc.r1_interval == 0)
             result = self.loss.critic_phase(real, labels, z, apply_r1=apply_r1)
@@ -261,9 +292,9 @@ class Trainer:
             add_stats(stats, result.stats)
         self.G.requires_grad_(True)
         self.D.requires_grad_(False)
-        z = torch.randn(tc.generator_batch, self.latent_dim, device=self.device)
+        z = self._latents(tc.generator_batch)
         if lc.kind in RELATIVISTIC:  # each fake is paired with a real image of the same class
-            real, labels = self._real_batch_of(tc.generator_batch)
+            real, labels = self._real_batch_of(len(z))
             result = self.loss.generator_phase(z, labels, real)
         else:
             result = self.loss.generator_phase(z, self._generator_labels(tc.generator_batch))
@@ -276,6 +307,7 @@ class Trainer:
     def _optimise(self, optimiser: torch.optim.Optimizer, loss: torch.Tensor) -> None:
         optimiser.zero_grad(set_to_none=True)
         loss.backward()
+        self.world.average_gradients(p for group in optimiser.param_groups for p in group["params"])
         optimiser.step()
         self.nonfinite |= ~torch.isfinite(loss.detach())
 
@@ -362,9 +394,10 @@ class Trainer:
 
     def run(self, show_progress: bool = True) -> TrainResult:
         """Train to `config.train.steps`, a time limit, or a SIGINT/SIGTERM; checkpoint and export at the end."""
-        tc = self.config.train
-        truncate_jsonl(self.run_dir / "stats.jsonl", self.step_count)
-        truncate_jsonl(self.run_dir / "metrics.jsonl", self.step_count)
+        tc, main = self.config.train, self.world.is_main
+        if main:
+            truncate_jsonl(self.run_dir / "stats.jsonl", self.step_count)
+            truncate_jsonl(self.run_dir / "metrics.jsonl", self.step_count)
         status = "finished"
         previous = self._install_signal_handlers()
         started, window_start, window_steps = self.clock(), self.clock(), 0
@@ -373,13 +406,19 @@ class Trainer:
         sums: dict[str, tuple[torch.Tensor, int]] = {}
         timed = bool(tc.max_minutes)  # the bar and its ETA follow whichever of steps and time ends the run
         try:
-            with TrainingProgress(tc.steps, self.step_count, enabled=show_progress, timed=timed) as progress:
+            with TrainingProgress(tc.steps, self.step_count, enabled=show_progress and main,
+                                  timed=timed) as progress:
                 while self.step_count < tc.steps:
                     for key, (total, count) in self.step().items():
                         add_stats(sums, {key: total}, count)
                     window_steps += 1
                     self.elapsed_s = base_elapsed + self.clock() - started
-                    if self.step_count % tc.log_every == 0 or self.step_count == tc.steps:
+                    reason = ("interrupted" if self.stop_signal is not None else
+                              "time-limit" if tc.max_minutes and self.clock() - started >= tc.max_minutes * 60
+                              else None)  # this session's time
+                    logging_step = self.step_count % tc.log_every == 0 or self.step_count == tc.steps
+                    if logging_step:
+                        sums, reason = self._agree(sums, reason)  # several processes stop at the same step
                         now = self.clock()
                         row = self._log_row(sums, window_steps, now - window_start)
                         progress.update(self.step_count, row, self.run_fraction())
@@ -387,22 +426,39 @@ class Trainer:
                     else:
                         progress.update(self.step_count, fraction=self.run_fraction() if timed else None)
                     self._periodic_outputs()
-                    if self.stop_signal is not None:
-                        status = "interrupted"
-                        break
-                    if tc.max_minutes and self.clock() - started >= tc.max_minutes * 60:  # this session's time
-                        status = "time-limit"
+                    if reason is not None and (logging_step or not self.world.distributed):
+                        status = reason
                         break
         finally:
             self._restore_signal_handlers(previous)
         evaluated = tc.metrics_every and self.step_count % tc.metrics_every == 0
         if status == "finished" and tc.metric_names and not evaluated:
-            self.evaluate()
-        self.save_checkpoint()
-        self.write_samples()
-        if status != "interrupted":  # a user who pressed Ctrl-C wants the prompt back, not an audit
-            self.check_copies()
+            self.evaluate()  # every rank samples its part
+        if main:
+            self.save_checkpoint()
+            self.write_samples()
+            if status != "interrupted":  # a user who pressed Ctrl-C wants the prompt back, not an audit
+                self.check_copies()
         return TrainResult(self.run_dir, self.step_count, status)
+
+    def _agree(self, sums: dict[str, tuple[torch.Tensor, int]], reason: str | None
+               ) -> tuple[dict[str, tuple[torch.Tensor, int]], str | None]:
+        """At a logging step of a multi-process run, what all ranks go on with: each statistic averaged over the
+        ranks, a NaN on any rank, the stop reason of any rank, and rank 0's clock for schedules that follow
+        --max-minutes (one all-reduce). A single process keeps its own."""
+        if not self.world.distributed:
+            return sums, reason
+        keys = sorted(sums)
+        own_time = self.clock() - self.session_start if self.world.is_main else 0.0
+        flags = torch.tensor([reason == "interrupted", reason == "time-limit", own_time], dtype=torch.float64)
+        packed = torch.cat([torch.stack([sums[k][0] for k in keys]).double().cpu() if keys else flags[:0], flags,
+                            self.nonfinite.double().cpu().reshape(1)])
+        total = self.world.sum(packed.to(self.device)).cpu()
+        means = total[:len(keys)] / self.world.size
+        interrupted, time_up, self.agreed_session_s, nonfinite = total[len(keys):].tolist()
+        self.nonfinite = torch.tensor(nonfinite > 0, device=self.device)
+        reason = "interrupted" if interrupted else "time-limit" if time_up else None
+        return {k: (means[i].to(self.device), sums[k][1]) for i, k in enumerate(keys)}, reason
 
     def check_copies(self) -> dict[str, Any] | None:
         """On a small image set (under COPY_CHECK_IMAGES), audit G_ema for copies of training images; warn with
@@ -438,12 +494,13 @@ class Trainer:
         return result
 
     def _periodic_outputs(self) -> None:
-        tc = self.config.train
-        if tc.sample_every and self.step_count % tc.sample_every == 0:
+        """Sample grids, metrics and checkpoints when they are due (files from rank 0 only)."""
+        tc, main = self.config.train, self.world.is_main
+        if main and tc.sample_every and self.step_count % tc.sample_every == 0:
             self.write_samples()
         if tc.metric_names and tc.metrics_every and self.step_count % tc.metrics_every == 0:
             self.evaluate()
-        if tc.checkpoint_every and self.step_count % tc.checkpoint_every == 0:
+        if main and tc.checkpoint_every and self.step_count % tc.checkpoint_every == 0:
             self.save_checkpoint()
 
     def _log_row(self, sums: dict[str, tuple[torch.Tensor, int]], steps: int, seconds: float
@@ -458,9 +515,10 @@ class Trainer:
             "lr_g": self.opt_G.param_groups[0]["lr"], "lr_d": self.opt_D.param_groups[0]["lr"],
         }
         row.update({key: round(float(total) / count, 6) for key, (total, count) in sums.items()})
-        with (self.run_dir / "stats.jsonl").open("a") as handle:
-            handle.write(json.dumps(row) + "\n")
-        self._watch_speed(row["steps_per_s"])
+        if self.world.is_main:
+            with (self.run_dir / "stats.jsonl").open("a") as handle:
+                handle.write(json.dumps(row) + "\n")
+            self._watch_speed(row["steps_per_s"])
         return row
 
     def _watch_speed(self, steps_per_s: float) -> None:
@@ -481,7 +539,10 @@ class Trainer:
 
         def request_stop(signum: int, frame: Any) -> None:
             if self.stop_signal is not None:  # a second Ctrl-C: stop now, the last checkpoint stays
+                if self.world.distributed and time.monotonic() - self.stop_time < SIGNAL_ECHO_S:
+                    return  # torchrun passes the terminal's Ctrl-C on to its workers, which had it already
                 raise KeyboardInterrupt
+            self.stop_time = time.monotonic()
             self.stop_signal = signum
             log.warning("stopping after this step: saving a checkpoint (press Ctrl-C again to abort)")
 
@@ -515,37 +576,53 @@ def train(config: RunConfig, resume: str | Path | None = None, show_progress: bo
     >>> from reelgan.config import build_config
     >>> result = reelgan.train(build_config(overrides={"train": {"steps": 100}}))  # doctest: +SKIP
     """
-    from .rundir import RunLock, check_resume_changes, create_run_dir, stored_config
+    from .rundir import RunLock, check_resume_changes, create_run_dir, elastic_run_dir, stored_config
 
+    world = World.from_environment(pick_device(config.train.device).type)  # torchrun's processes, or this one
+    if resume is None and world.distributed:  # torchrun restarted the job (--max-restarts): continue its run
+        resume = world.broadcast(elastic_run_dir(config.train.out) if world.is_main else None)
+    lock = RunLock if world.is_main else _no_lock  # rank 0 owns the run folder
     if resume is not None:
         run_dir = Path(resume)
-        with RunLock(run_dir):
-            for folder in (run_dir, run_dir / "checkpoints", run_dir / "samples"):
+        with lock(run_dir):
+            for folder in (run_dir, run_dir / "checkpoints", run_dir / "samples") if world.is_main else ():
                 remove_stale_temps(folder)  # left by a process killed mid-write
             checkpoint = run_dir / "checkpoints" / "latest.pt"
             state = load_checkpoint(checkpoint) if checkpoint.is_file() else None  # None: from step 0
             stored = state["config"] if state is not None else stored_config(run_dir)
             check_resume_changes(RunConfig.from_dict(stored).to_dict(), config.to_dict())
             check_resumable(run_dir, state, config)
-            trainer = Trainer(config, run_dir, resume=state)
-            write_json(run_dir / "config.json", config.to_dict())  # a resume may change steps or reporting
+            trainer = Trainer(config, run_dir, resume=state, world=world)
+            if world.is_main:
+                write_json(run_dir / "config.json", config.to_dict())  # a resume may change steps or reporting
             return _start(trainer, show_progress)
-    trainer = Trainer(config, None)  # fails on bad data before any folder is made
-    trainer.run_dir = create_run_dir(config.train.out, config.run_name())
-    with RunLock(trainer.run_dir):
+    trainer = Trainer(config, None, world=world)  # fails on bad data before any folder is made
+    trainer.run_dir = world.broadcast(create_run_dir(config.train.out, config.run_name()) if world.is_main else None)
+    with lock(trainer.run_dir):
         try:
-            write_json(trainer.run_dir / "config.json", config.to_dict())
+            if world.is_main:
+                write_json(trainer.run_dir / "config.json", config.to_dict())
+                record_elastic_run(trainer.run_dir)
             return _start(trainer, show_progress)
         except BaseException:
-            if not (trainer.run_dir / "checkpoints" / "latest.pt").is_file():
+            if world.is_main and not (trainer.run_dir / "checkpoints" / "latest.pt").is_file():
                 shutil.rmtree(trainer.run_dir, ignore_errors=True)  # nothing to resume: leave nothing behind
             raise
 
 
+@contextlib.contextmanager
+def _no_lock(run_dir: Path) -> Iterator[None]:
+    """Ranks other than 0 write nothing into the run folder, so they take no lock on it."""
+    yield
+
+
 def _start(trainer: Trainer, show_progress: bool) -> TrainResult:
     """Say where the run is (and what was decided for it), then run it."""
-    log.info("run folder: %s (step %d of %d)", trainer.run_dir, trainer.step_count, trainer.config.train.steps)
-    for notice in trainer.notices:
+    world = trainer.world
+    processes = f" on {world.size} processes (global batch {trainer.config.train.batch})" if world.distributed else ""
+    log.info("run folder: %s (step %d of %d)%s", trainer.run_dir, trainer.step_count, trainer.config.train.steps,
+             processes)
+    for notice in trainer.notices if world.is_main else ():
         log.info("%s", notice)
     return trainer.run(show_progress=show_progress)
 

@@ -44,6 +44,31 @@ def create_run_dir(root: str | Path, name: str) -> Path:
             number += 1
 
 
+ELASTIC_RECORD = "torchrun.json"  # which torchrun job a run folder belongs to, for its restarts
+
+
+def record_elastic_run(run_dir: Path) -> None:
+    """Under torchrun, note the job's run id in the new run folder, so that a restarted job finds it."""
+    if "TORCHELASTIC_RUN_ID" in os.environ:
+        write_json(run_dir / ELASTIC_RECORD, {"run_id": os.environ["TORCHELASTIC_RUN_ID"]})
+
+
+def elastic_run_dir(root: str | Path) -> Path | None:
+    """When torchrun restarts a failed job (`--max-restarts`), the run folder its first attempt made under
+    `root` (the newest with this job's run id), to continue from its last checkpoint; None otherwise."""
+    if int(os.environ.get("TORCHELASTIC_RESTART_COUNT", "0")) == 0 or not Path(root).is_dir():
+        return None
+    run_id = os.environ.get("TORCHELASTIC_RUN_ID")
+    runs = [p for p in Path(root).iterdir() if run_number(p) is not None and (p / ELASTIC_RECORD).is_file()]
+    for path in sorted(runs, key=run_number, reverse=True):
+        try:
+            if json.loads((path / ELASTIC_RECORD).read_text()).get("run_id") == run_id:
+                return path
+        except (OSError, ValueError, AttributeError):
+            continue
+    return None
+
+
 def latest_run(root: str | Path) -> Path:
     """The highest-numbered run folder under `root`."""
     root = Path(root)
