@@ -91,7 +91,8 @@ def run_compute(args: argparse.Namespace) -> int:
     import json
 
     from ..gan.generator import load_generator
-    from ..metrics.measure import check_metric_names, measure_generator
+    from ..metrics import check_metric_names
+    from ..metrics.measure import measure_generator
 
     names = [name.strip() for name in args.metrics.split(",") if name.strip()]
     check_metric_names(names)

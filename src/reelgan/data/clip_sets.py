@@ -27,6 +27,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from ..checks import check_int
 from ..errors import ReelganError
 from ..paths import IMAGE_SUFFIXES, VIDEO_SUFFIXES
 from .base import Dataset
@@ -193,8 +194,7 @@ class ClipDataset(Dataset):
     def __init__(self, path: str | Path, frames: int, stride: int = 1, resolution: int = 64, channels: int = 3,
                  cache: bool | None = None) -> None:
         check_clip_args(frames, resolution, channels)
-        if isinstance(stride, bool) or not isinstance(stride, int) or stride < 1:
-            raise ReelganError(f"stride must be a whole number of at least 1, got {stride!r}")
+        check_int("stride", stride, 1)
         self.path = Path(path)
         self.frames, self.stride, self.resolution, self.channels = frames, stride, resolution, channels
         self.span = (frames - 1) * stride + 1  # source frames one clip covers

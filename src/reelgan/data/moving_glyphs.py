@@ -14,6 +14,7 @@ import math
 
 import numpy as np
 
+from ..checks import check_choice, check_int
 from ..config import CLIP_CHANNELS
 from ..errors import ReelganError
 from .base import Dataset
@@ -27,12 +28,9 @@ SWEEP_EDGE = 0.35           # width in radians of the soft edge of the ink-rings
 
 def check_clip_args(frames: int, resolution: int, channels: int, min_resolution: int = 8) -> None:
     """Raise ReelganError unless the clip length, size and channel count are usable."""
-    if isinstance(frames, bool) or not isinstance(frames, int) or frames < 1:
-        raise ReelganError(f"frames must be a whole number of at least 1, got {frames!r}")
-    if isinstance(resolution, bool) or not isinstance(resolution, int) or resolution < min_resolution:
-        raise ReelganError(f"resolution must be a whole number of at least {min_resolution}, got {resolution!r}")
-    if channels not in CLIP_CHANNELS:
-        raise ReelganError(f"clips have 1 (grayscale) or 3 (RGB) channels, got {channels!r}; pick 1 or 3")
+    check_int("frames", frames, 1)
+    check_int("resolution", resolution, min_resolution)
+    check_choice("channels", channels, CLIP_CHANNELS, " for clips (grayscale or RGB)")
 
 
 def _gray_to_channels(gray: np.ndarray, channels: int) -> np.ndarray:

@@ -23,15 +23,22 @@ from ..config import METRIC_NAMES
 
 assert tuple(METRICS) == METRIC_NAMES, "config.METRIC_NAMES must list the registered metrics"
 
-__all__ = ["METRICS", "compute_metrics", "density_coverage", "fid", "fvd", "frechet_distance", "gaussian_stats", "kid",
-           "precision_recall"]
+__all__ = ["METRICS", "check_metric_names", "compute_metrics", "density_coverage", "fid", "fvd",
+           "frechet_distance", "gaussian_stats", "kid", "precision_recall"]
+
+
+def check_metric_names(names: list[str]) -> None:
+    """ReelganError unless `names` are registered metrics (checked before any sampling: a typo should not cost
+    minutes)."""
+    unknown = [name for name in names if name not in METRICS]
+    if unknown or not names:
+        raise ReelganError(f"unknown metric(s) {', '.join(unknown) or '(none given)'}; "
+                           f"choose from {', '.join(METRICS)}")
 
 
 def compute_metrics(names: list[str], real: np.ndarray, fake: np.ndarray) -> dict[str, float]:
     """Run the named metrics on real `(N, D)` and generated `(M, D)` features; merged results."""
-    unknown = [name for name in names if name not in METRICS]
-    if unknown:
-        raise ReelganError(f"unknown metric(s) {', '.join(unknown)}; choose from {', '.join(METRICS)}")
+    check_metric_names(names)
     results: dict[str, float] = {}
     for name in names:
         results.update(METRICS[name](real, fake))

@@ -11,21 +11,12 @@ from ..config import DataConfig
 from ..data import build_dataset
 from ..errors import ReelganError
 from ..gan.generator import Generator
-from . import METRICS
+from . import check_metric_names
 from .domain import feature_stats, save_extractor, train_domain_net
 from .evaluate import choose_extractor, evaluate_generator
 
 IMAGE_SAMPLES = 10000  # default samples of each side for image metrics
 CLIP_SAMPLES = 2000    # clips are T times larger than images: 2000 keeps both sides in memory
-
-
-def check_metric_names(names: list[str]) -> None:
-    """ReelganError unless `names` are registered metrics (checked before any sampling: a typo should not cost
-    minutes)."""
-    unknown = [name for name in names if name not in METRICS]
-    if unknown or not names:
-        raise ReelganError(f"unknown metric(s) {', '.join(unknown) or '(none given)'}; "
-                           f"choose from {', '.join(METRICS)}")
 
 
 def measure_generator(G: Generator, data: str, names: list[str], n: int | None = None,
