@@ -1063,6 +1063,117 @@ def _(tmp, fx):
             "--device", "cpu", "--class", "cats", "--out", "walks/morph.gif"]
 
 
+# ---- explore
+
+for _name in ("garbage-pt", "json-other-resolution", "safetensors-flipped-byte", "missing-path", "text-file"):
+    _build, _expect = SOURCE_VARIANTS[_name]
+    add(f"explore-source-{_name}",
+        lambda tmp, fx, b=_build: ["explore", "grid", b(tmp, fx), "--seeds", "0-3", "--device", "cpu"], _expect)
+
+
+def explored_run(tmp: Path, fx: Fixtures) -> str:
+    """A run copy whose lineage holds seeds 0-3 (ids 0-3), 1 liked and 2 disliked."""
+    run = run_copy(tmp, fx)
+    for argv in (["explore", "grid", run, "--seeds", "0-3", "--device", "cpu", "--out", "g.png"],
+                 ["explore", "rate", run, "--like", "1", "--dislike", "2", "--device", "cpu"]):
+        assert main(argv) == 0, argv
+    (tmp / "g.png").unlink()
+    return run
+
+
+EXPLORE_FLAG_CASES = [
+    ("grid-seeds-words", ["grid", "--seeds", "a-b"], "--seeds"),
+    ("grid-seeds-negative", ["grid", "--seeds", "-3"], "--seeds"),
+    ("grid-truncation-two", ["grid", "--truncation", "2"], "truncation"),
+    ("grid-class-on-unconditional", ["grid", "--class", "cats"], "class"),
+    ("grid-out-mp4-for-images", ["grid", "--out", "grid.mp4"], ".png"),
+    ("grid-size-zero", ["grid", "--size", "0"], "--size"),
+    ("children-no-parent", ["children"], "--seed|--of"),
+    ("children-two-parents", ["children", "--seed", "1", "--of", "0"], "one parent"),
+    ("children-unknown-id", ["children", "--of", "99"], "no sample 99"),
+    ("children-sigma-negative", ["children", "--seed", "1", "--sigma", "-1"], "--sigma"),
+    ("children-sigma-nan", ["children", "--seed", "1", "--sigma", "nan"], "--sigma"),
+    ("children-n-zero", ["children", "--seed", "1", "--n", "0"], "--n"),
+    ("children-part-on-images", ["children", "--seed", "1", "--part", "motion"], "clip"),
+    ("crossover-one-parent", ["crossover", "--seeds", "1"], "two parents"),
+    ("crossover-no-parents", ["crossover"], "--seeds|--of"),
+    ("crossover-mode-bogus", ["crossover", "--seeds", "1,2", "--mode", "average"], "--mode"),
+    ("crossover-unknown-id", ["crossover", "--of", "0,77"], "no sample 77"),
+    ("directions-method-bogus", ["directions", "--method", "ica"], "--method"),
+    ("directions-count-zero", ["directions", "--count", "0"], "--count"),
+    ("directions-steps-one", ["directions", "--steps", "1"], "--steps"),
+    ("directions-amount-zero", ["directions", "--amount", "0"], "--amount"),
+    ("directions-out-txt", ["directions", "--out", "d.txt"], ".png"),
+    ("rate-nothing", ["rate"], "nothing to rate"),
+    ("rate-unknown-id", ["rate", "--like", "42"], "no sample 42"),
+    ("rate-like-and-dislike", ["rate", "--like", "1", "--dislike", "1"], "both liked and disliked"),
+    ("rate-stars-six", ["rate", "--stars", "0=6"], "stars"),
+    ("rate-stars-bad", ["rate", "--stars", "zero=five"], "ID=N"),
+    ("suggest-n-zero", ["suggest", "--n", "0"], "--n"),
+    ("suggest-explore-negative", ["suggest", "--explore", "-1"], "--explore"),
+    ("picks-morph-avi", ["picks", "--morph", "m.avi"], ".mp4"),
+    ("picks-morph-one-pick", ["picks", "--morph", "m.mp4"], "two liked"),
+]
+for _id, _flags, _expect in EXPLORE_FLAG_CASES:
+    add(f"explore-flag-{_id}",
+        lambda tmp, fx, flags=_flags: ["explore", flags[0], explored_run(tmp, fx), "--device", "cpu", *flags[1:]],
+        _expect)
+
+
+@case("explore-out-exists", "already exists")
+def _(tmp, fx):
+    return ["explore", "suggest", explored_run(tmp, fx), "--device", "cpu", "--out", write(tmp, "s.png", b"mine")]
+
+
+@case("explore-picks-files-exist", "already exists")
+def _(tmp, fx):
+    run = explored_run(tmp, fx)
+    write(tmp, "picks/sample000001.png", b"an earlier pick")
+    return ["explore", "picks", run, "--device", "cpu", "--files", "picks"]
+
+
+@case("explore-picks-none-liked", "no liked samples")
+def _(tmp, fx):
+    return ["explore", "picks", run_copy(tmp, fx), "--device", "cpu"]
+
+
+@case("explore-lineage-damaged", "cannot read lineage|not a reelgan lineage")
+def _(tmp, fx):
+    return ["explore", "grid", run_copy(tmp, fx), "--device", "cpu", "--lineage", write(tmp, "l.json", "{oops")]
+
+
+@case("explore-lineage-pickle", "cannot read lineage|not a reelgan lineage")
+def _(tmp, fx):
+    import pickle
+
+    return ["explore", "grid", run_copy(tmp, fx), "--device", "cpu",
+            "--lineage", write(tmp, "l.json", pickle.dumps({"format": "x"}))]
+
+
+@case("explore-lineage-other-generator", "made with generator")
+def _(tmp, fx):
+    run = explored_run(tmp, fx)
+    lineage = json.loads((tmp / run / "explore" / "lineage.json").read_text())
+    lineage["generator_hash"] = "0" * 64
+    return ["explore", "grid", run, "--device", "cpu",
+            "--lineage", write(tmp, "other.json", json.dumps(lineage))]
+
+
+@case("explore-lineage-bad-latent", "latent")
+def _(tmp, fx):
+    run = explored_run(tmp, fx)
+    path = tmp / run / "explore" / "lineage.json"
+    lineage = json.loads(path.read_text())
+    lineage["entries"][0]["latent"] = lineage["entries"][0]["latent"][:3]
+    path.write_text(json.dumps(lineage))
+    return ["explore", "grid", run, "--device", "cpu"]
+
+
+@case("explore-lineage-is-a-folder", "is a folder")
+def _(tmp, fx):
+    return ["explore", "grid", run_copy(tmp, fx), "--device", "cpu", "--lineage", mkdir(tmp, "lineage")]
+
+
 # ---- export
 
 for _name in ("garbage-pt", "pt-missing-fields", "pt-other-resolution", "run-without-checkpoints",

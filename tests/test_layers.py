@@ -18,7 +18,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("data", "media"),
     ("gan",),
     ("metrics", "glyphs"),
-    ("training", "script"),
+    ("training", "script", "explore"),
     ("film",),
     ("demo",),
     ("cli",),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from .errors import ReelganError
@@ -29,6 +30,8 @@ def check_number(name: str, value: object, *, allow_zero: bool = False) -> None:
     """ReelganError unless `value` is a number > 0 (>= 0 with `allow_zero`)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ReelganError(f"{name} must be a number; got {value!r}")
+    if not math.isfinite(value):
+        raise ReelganError(f"{name} must be a finite number; got {value!r}")
     if value < 0 or (value == 0 and not allow_zero):
         bound = "0 or more" if allow_zero else "greater than 0"
         raise ReelganError(f"{name} must be {bound}; got {value!r}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 from pathlib import Path
 
 from ..errors import ReelganError
@@ -51,3 +52,20 @@ def parse_int_list(text: str, flag: str) -> list[int]:
     if not values:
         raise ReelganError(f"{flag} needs at least one number, such as 1,2,3")
     return values
+
+
+def parse_seeds(text: str) -> list[int]:
+    """'0-31' or '3,17,42' (or a mix, '0-3,9') -> a list of non-negative seeds."""
+    seeds: list[int] = []
+    for part in text.split(","):
+        match = re.fullmatch(r"\s*(\d+)\s*-\s*(\d+)\s*", part)
+        if match:
+            low, high = int(match[1]), int(match[2])
+            if high < low or high - low >= 100000:
+                raise ReelganError(f"--seeds range {part!r} must run low-high, at most 100000 seeds")
+            seeds.extend(range(low, high + 1))
+        else:
+            seeds.extend(parse_int_list(part, "--seeds"))
+    if any(seed < 0 for seed in seeds):
+        raise ReelganError("--seeds must be non-negative")
+    return seeds

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import re
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import ReelganError
 from ..paths import output_file, output_folder, short_name
-from .common import parse_int_list, subcommand_adder
+from .common import parse_seeds, subcommand_adder
 
 EXAMPLES = """\
   reelgan glyphs write "we come in peace" --size 1024 --out peace.png
@@ -79,23 +78,6 @@ def add_parser(subparsers) -> None:
                    "is one file (its .png beside it), for one glyph only")
     v.add_argument("--overwrite", action="store_true", help="replace existing files")
     v.set_defaults(run=run_vectorize)
-
-
-def parse_seeds(text: str) -> list[int]:
-    """'0-31' or '3,17,42' (or a mix, '0-3,9') -> a list of non-negative seeds."""
-    seeds: list[int] = []
-    for part in text.split(","):
-        match = re.fullmatch(r"\s*(\d+)\s*-\s*(\d+)\s*", part)
-        if match:
-            low, high = int(match[1]), int(match[2])
-            if high < low or high - low >= 100000:
-                raise ReelganError(f"--seeds range {part!r} must run low-high, at most 100000 seeds")
-            seeds.extend(range(low, high + 1))
-        else:
-            seeds.extend(parse_int_list(part, "--seeds"))
-    if any(seed < 0 for seed in seeds):
-        raise ReelganError("--seeds must be non-negative")
-    return seeds
 
 
 def _style(args: argparse.Namespace):

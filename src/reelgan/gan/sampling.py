@@ -152,17 +152,26 @@ def write_samples(G: Generator, n: int, seed: int = 0, out: str | Path | None = 
         paths = [output_file(folder / f"seed{seed + i:06d}{suffix}", overwrite) for i in range(n)]
     samples = G.sample(n, seed=seed, truncation=truncation, class_name=class_name)
     common = {"generator_hash": G.hash, "truncation": truncation, "class": class_name}
-    frames = samples.transpose(1, 2) if G.is_video else samples[:, None]  # (N, T, C, H, W); images: T = 1
     if grid:
-        pictures = [[make_grid(frames[:, t]) for t in range(frames.shape[1])]]  # one video (or image) of T grids
-        records = [make_record(seed=seed, n=n, **common)]
-    else:
-        pictures = [list(to_uint8(clip)) for clip in frames]  # N x T x (H, W, C)
-        records = [make_record(seed=seed + i, **common) for i in range(n)]
-    for path, video, record in zip(paths, pictures, records):
-        SAMPLE_WRITERS[suffix](path, [upscale(frame, size) if size is not None else frame for frame in video],
-                               fps, record)
+        write_sheet(paths[0], samples, make_record(seed=seed, n=n, **common), size=size, fps=fps)
+        return paths
+    frames = samples.transpose(1, 2) if G.is_video else samples[:, None]  # (N, T, C, H, W); images: T = 1
+    for i, (path, clip) in enumerate(zip(paths, frames)):
+        video = [upscale(frame, size) if size is not None else frame for frame in to_uint8(clip)]
+        SAMPLE_WRITERS[suffix](path, video, fps, make_record(seed=seed + i, **common))
     return paths
+
+
+def write_sheet(path: Path, samples: torch.Tensor, record: dict, *, nrow: int | None = None,
+                size: int | None = None, fps: int = 8) -> Path:
+    """One file showing `samples` (N, C, H, W) as a grid (`nrow` per row), or clips (N, C, T, H, W) as a video
+    of grids, written by `path`'s suffix (.png, .gif, .mp4) with `record`; `size` upscales the grid's long
+    side."""
+    frames = samples.transpose(1, 2) if samples.dim() == 5 else samples[:, None]  # (N, T, C, H, W)
+    grids = [make_grid(frames[:, t], nrow=nrow) for t in range(frames.shape[1])]  # T x (H', W', C)
+    SAMPLE_WRITERS[Path(path).suffix.lower()](path, [upscale(g, size) if size is not None else g for g in grids],
+                                              fps, record)
+    return Path(path)
 
 
 # How one sample (T frames of (H, W, C) uint8; an image is one frame) is written, by its file's suffix.
