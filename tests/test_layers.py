@@ -21,6 +21,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("training", "script", "explore"),
     ("film",),
     ("demo",),
+    ("studio",),
     ("cli",),
     ("__main__",),
 ]

@@ -15,9 +15,25 @@ import sys
 
 from .. import __version__
 from ..errors import ReelganError
-from . import audit, demo, explore, export, film, generate, glyphs, interpolate, metrics, plot, script, train, verify
+from . import (
+    audit,
+    demo,
+    explore,
+    export,
+    film,
+    generate,
+    glyphs,
+    interpolate,
+    metrics,
+    plot,
+    script,
+    studio,
+    train,
+    verify,
+)
 
-COMMANDS = (train, generate, interpolate, export, explore, metrics, plot, audit, glyphs, script, film, verify, demo)
+COMMANDS = (train, generate, interpolate, export, explore, studio, metrics, plot, audit, glyphs, script, film, verify,
+            demo)
 
 
 class OneLineErrorParser(argparse.ArgumentParser):

@@ -28,8 +28,8 @@ from ..gan.generator import Generator, seed_latents
 
 METHODS = ("sefa", "pca")
 PARTS = ("all", "content", "motion")
-PCA_SAMPLES = 2000  # latents sampled for PCA; enough for 16 stable components at these widths
-PCA_CLIP_SAMPLES = 400  # clips: each is `frames` images, so fewer keep it about as fast
+PCA_SAMPLES = 1000  # latents sampled for PCA; enough for 8-16 stable components at these widths
+PCA_CLIP_SAMPLES = 250  # clips: each is `frames` images, so fewer keep it about as fast
 PCA_SEED = 0        # the latents PCA samples are drawn from these seeds on, so directions are reproducible
 
 

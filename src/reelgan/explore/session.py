@@ -130,7 +130,9 @@ class Explorer:
             raise ReelganError("nothing to show: no samples were chosen")
         z = torch.stack([e.z for e in entries])
         labels = None if entries[0].label is None else torch.tensor([e.label for e in entries])
-        return self.G(z, labels)
+        # One at a time, as `regenerate` does: a convolution may round differently in another batch size,
+        # and a picked sample must be the very image that was shown.
+        return self.G(z, labels, batch=1)
 
     def record(self, entries: list[Entry], **extra) -> dict:
         """The AI-generation record of a file showing `entries`."""
