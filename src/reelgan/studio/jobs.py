@@ -44,8 +44,8 @@ class Job:
         code = self.process.poll()
         if code is None:
             return "stopping" if self.stopping else "running"
-        if code == 0:
-            return "finished"
+        if code == 0:  # training answers a stop by saving a checkpoint and exiting cleanly
+            return "stopped" if self.stopping else "finished"
         return "stopped" if code in (130, -signal.SIGINT) else "failed"
 
     @property

@@ -9,6 +9,8 @@ function showMessage(text, isError = true) {
   box.textContent = text;
   box.className = isError ? "error" : "info";
   box.hidden = !text;
+  clearTimeout(showMessage.timer);
+  if (!isError) showMessage.timer = setTimeout(() => { box.hidden = true; }, 4000);
 }
 
 async function api(name, params = {}) {
