@@ -36,7 +36,7 @@ TASTES = ("latent", "ink", "domain", "grey8x8")
 ROUNDS = 5
 SHOWN = 16
 QUANTILE = 0.75                # the viewer likes the top quarter
-THRESHOLD_SAMPLES = 4000       # samples that set each taste's threshold
+THRESHOLD_SAMPLES = 2000       # samples that set each taste's threshold
 THRESHOLD_SEED = 1_000_000     # their seeds, far from any shown
 
 
@@ -143,6 +143,8 @@ def main() -> int:
     parser.add_argument("--explore", type=float, default=1.0)
     parser.add_argument("--tastes", default=",".join(TASTES))
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--no-timing", action="store_true", help="skip the timings (for a busy machine)")
+    parser.add_argument("--timing-only", action="store_true", help="only the timings")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/preference.json"))
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -151,13 +153,16 @@ def main() -> int:
     extractors = {name: load_extractor(path) for name, _, path in (e.partition("=") for e in args.extractor)}
     result = {"protocol": {"rounds": ROUNDS, "shown": SHOWN, "base_rate": 1 - QUANTILE, "seeds": args.seeds,
                            "explore": args.explore, "threads": args.threads}, "generators": {}, "timing": {}}
-    for resolution in (32, 64):
+    for resolution in () if args.no_timing else (32, 64):
         result["timing"][f"untrained-{resolution}px"] = timings(untrained(resolution))
         print(f"timing {resolution} px: {result['timing'][f'untrained-{resolution}px']}", flush=True)
     for item in args.generator:
         name, _, path = item.partition("=")
         G = load_generator(path, device="cpu")
-        result["timing"][name] = timings(G)
+        if not args.no_timing:
+            result["timing"][name] = timings(G)
+        if args.timing_only:
+            continue
         per_taste = {}
         for taste in args.tastes.split(","):
             trials = []
@@ -175,7 +180,7 @@ def main() -> int:
             print(f"{name:14s} {taste:8s} loop " + " ".join(f"{v:.2f}" for v in loop)
                   + "  random " + " ".join(f"{v:.2f}" for v in random)
                   + "  spread " + " ".join(f"{v:.2f}" for v in spreads), flush=True)
-        result["generators"][name] = {"path": path, "tastes": per_taste, "timing": result["timing"][name]}
+        result["generators"][name] = {"path": path, "tastes": per_taste}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=1) + "\n")
     print(f"wrote {args.out}")

@@ -14,6 +14,7 @@ EXAMPLES = """\
   reelgan film pilot.fountain --cast cast.toml --out pilot.mp4      # generators and stills per scene
   reelgan film pilot.fountain --out pilot.mp4 --height 720 --aspect 2.39:1 --fps 25 --soft-subtitles
   reelgan film pilot.fountain --out pilot.mp4 --c2pa-cert chain.pem --c2pa-key key.pem   # signed (reelgan[c2pa])
+  reelgan film pilot.fountain --cast cast.toml --feedback ratings.json --out pilot-v2.mp4  # steered by viewers
 
 cast.toml:
   default = "runs/00001-logograms-r3gan-32"        # a run folder, .pt, .safetensors, or an image
@@ -68,6 +69,9 @@ def add_parser(subparsers) -> None:
     p.add_argument("--c2pa-key", help="the private key (PEM) of --c2pa-cert")
     p.add_argument("--c2pa-alg", default="es256", help="es256, es384, ps256, ed25519 ... (default es256)")
     p.add_argument("--device", default="cpu", help="for generators: cpu, cuda, mps or auto (default cpu)")
+    p.add_argument("--feedback", help='viewers\' ratings of an earlier render, JSON: {"shots": {"3": 5, "4": [1, 2]}} '
+                   "(1-5 stars by shot index in its .authorship.json, one viewer or several); generated shots are "
+                   "steered toward what was liked")
     p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
     p.set_defaults(run=run)
 
@@ -94,11 +98,15 @@ def run(args: argparse.Namespace) -> int:
         signer = C2paSigner.from_files(args.c2pa_cert, args.c2pa_key, args.c2pa_alg)
     started = time.perf_counter()
     record = render_film(Path(args.script), Path(args.out), Path(args.cast) if args.cast else None, options,
-                         args.overwrite, signer)
+                         args.overwrite, signer, Path(args.feedback) if args.feedback else None)
     seconds = time.perf_counter() - started
     length = sum(shot["duration"] for shot in record["shots"])
     print(f"wrote {args.out} ({length:.1f} s of film at {width}x{args.height}, {args.fps} fps, "
           f"{len(record['shots'])} shots) in {seconds:.1f} s", file=sys.stderr)
+    if args.feedback:
+        steered = record["steered_by_feedback"]
+        print(f"viewer feedback changed {len(steered)} shot(s): {', '.join(map(str, steered)) or 'none'} "
+              "(why: the .authorship.json, each shot's picture.steered)", file=sys.stderr)
     for path in Outputs(Path(args.out)).all().values():
         print(path)
     return 0

@@ -112,13 +112,14 @@ class PreferenceModel:
 
 
 def candidate_pool(G: Generator, liked: list[tuple[int, torch.Tensor, torch.Tensor | None]], seed: int,
-                   pool: int = POOL, sigma: float = CHILD_SIGMA) -> Candidates:
+                   pool: int = POOL, sigma: float = CHILD_SIGMA, class_index: int | None = None) -> Candidates:
     """Half fresh latents (seeds from `seed * pool` on), half children of the liked samples (id, latent, label);
-    all fresh when nothing is liked yet."""
+    all fresh when nothing is liked yet. Fresh latents of a conditional generator get `class_index`, or a class
+    drawn from each seed."""
     fresh_count = pool if not liked else pool // 2
     seeds = list(range(seed * pool, seed * pool + fresh_count))
     latents = [seed_latents(seeds, G.spec["latent_dim"])]
-    label_rows = [G.labels_for(seeds, None)]
+    label_rows = [G.labels_for(seeds, class_index)]
     parents = [-1] * fresh_count
     for k, (parent_id, z, label) in enumerate(liked):
         count = (pool - fresh_count) // len(liked) + (1 if k < (pool - fresh_count) % len(liked) else 0)
@@ -132,8 +133,8 @@ def candidate_pool(G: Generator, liked: list[tuple[int, torch.Tensor, torch.Tens
 
 
 def propose(G: Generator, rated: list[tuple[int, torch.Tensor, torch.Tensor | None, bool]], n: int = 16,
-            explore: float = 1.0, seed: int = 0, pool: int = POOL, directions: Directions | None = None
-            ) -> tuple[Candidates, torch.Tensor]:
+            explore: float = 1.0, seed: int = 0, pool: int = POOL, directions: Directions | None = None,
+            class_index: int | None = None) -> tuple[Candidates, torch.Tensor]:
     """The next `n` samples to show, given rated samples (id, latent (D,), label or None, liked).
 
     Returns the chosen candidates and each one's predicted P(liked) (n,). With no ratings, or ratings all of
@@ -144,7 +145,7 @@ def propose(G: Generator, rated: list[tuple[int, torch.Tensor, torch.Tensor | No
     check_number("--explore", explore, allow_zero=True)
     directions = directions or sefa_directions(G, FEATURE_DIRECTIONS)
     liked = [(i, z, label) for i, z, label, like in rated if like]
-    candidates = candidate_pool(G, liked, seed, max(pool, n))
+    candidates = candidate_pool(G, liked, seed, max(pool, n), class_index=class_index)
     if not rated:
         chosen = torch.arange(n)
         return _take(candidates, chosen), torch.full((n,), float("nan"))

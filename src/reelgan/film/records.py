@@ -72,6 +72,8 @@ def film_record(film: Film, outputs: Outputs) -> dict:
         if part.maker == "model":
             picture.update(generator_hash=part.generator_hash, seed=part.seed,
                            digital_source_type=TRAINED_ALGORITHMIC_MEDIA)
+            if part.steered is not None:
+                picture["steered"] = part.steered
         subtitles = [{"start": s.start, "end": s.end, "speaker": s.speaker, "text": s.text,
                       "written_by": _writer(s.source_lines, model_lines)} for s in shot.subtitles]
         shots.append({"index": index, "kind": shot.kind, "scene": shot.scene, "heading": shot.heading,
@@ -80,5 +82,7 @@ def film_record(film: Film, outputs: Outputs) -> dict:
     made_by: dict[str, int] = {}
     for part in film.parts:
         made_by[part.maker] = made_by.get(part.maker, 0) + 1
+    steered = [shot["index"] for shot in shots if "steered" in shot["picture"]]
     return {"format": RECORD_FORMAT, "files": files, "provenance": provenance, "shots": shots,
+            "steered_by_feedback": steered,
             "pictures_by_maker": made_by, "script_lines_by_model": len(model_lines), "credits": film.credits}

@@ -26,8 +26,9 @@ from .types import Film, FilmOptions, Outputs
 __all__ = ["Film", "FilmOptions", "Outputs", "film_frames", "prepare_film", "render_film"]
 
 
-def prepare_film(script: Path, cast_path: Path | None, options: FilmOptions) -> Film:
-    """Plan the cut and make every visual (all loading errors happen here, before any file is written)."""
+def prepare_film(script: Path, cast_path: Path | None, options: FilmOptions, feedback: Path | None = None) -> Film:
+    """Plan the cut and make every visual (all loading errors happen here, before any file is written); with
+    `feedback` (a ratings file, see `feedback.py`) generated shots are steered toward what viewers liked."""
     options.check()
     screenplay = read_fountain(script)
     shots = plan_film(screenplay, options.timing)
@@ -35,10 +36,15 @@ def prepare_film(script: Path, cast_path: Path | None, options: FilmOptions) -> 
     cast = read_cast(cast_path, headings)
     factory = VisualFactory(cast, options.size, options.device)
     factory.check()
+    steered = {}
+    if feedback is not None:
+        from .feedback import read_feedback, steer_shots
+
+        steered = steer_shots(shots, cast, factory.generators, read_feedback(feedback, len(shots)))
     visuals: list[Visual] = []
     parts: list[Part] = []
-    for shot in shots[:-1]:
-        visual, part = factory.visual(shot, [])
+    for index, shot in enumerate(shots[:-1]):
+        visual, part = factory.visual(shot, [], steered.get(index))
         visuals.append(visual)
         parts.append(part)
     from .credits import credits_lines
@@ -89,15 +95,16 @@ def outputs_for(out: Path, overwrite: bool) -> Outputs:
 
 
 def render_film(script: Path, out: Path, cast_path: Path | None = None, options: FilmOptions | None = None,
-                overwrite: bool = False, signer=None) -> dict:
-    """Render `script` to `out` (MP4) and its companions; returns the authorship record written beside it."""
+                overwrite: bool = False, signer=None, feedback: Path | None = None) -> dict:
+    """Render `script` to `out` (MP4) and its companions; returns the authorship record written beside it.
+    `feedback`: a ratings file of an earlier render (see `feedback.py`)."""
     from .companions import write_companions
     from .encode import write_film
     from .records import film_record, watermark_payload
 
     options = options or FilmOptions()
     outputs = outputs_for(out, overwrite)
-    film = prepare_film(script, cast_path, options)
+    film = prepare_film(script, cast_path, options, feedback)
     bits = watermark_payload(film) if options.watermark else None
     made_folder = not out.parent.exists()
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Protocol
 
 import numpy as np
+import torch
 from PIL import Image, UnidentifiedImageError
 
 from ..errors import ReelganError
@@ -36,6 +37,7 @@ class Part:
     source: str = ""                # a file name, a generator's name
     generator_hash: str | None = None
     seed: int | None = None
+    steered: dict | None = None     # viewer feedback changed this shot: its latent, what it was and why
 
 
 def load_still(path: str) -> np.ndarray:
@@ -85,8 +87,9 @@ class VisualFactory:
             self.generators[entry.source] = generator
         return self.generators[entry.source]
 
-    def visual(self, shot: Shot, credits: list[str]) -> tuple[Visual, Part]:
-        """The visual of one shot and who made it."""
+    def visual(self, shot: Shot, credits: list[str], steer=None) -> tuple[Visual, Part]:
+        """The visual of one shot and who made it; `steer` (a `feedback.Steer`) replaces a generated shot's
+        seed by the latent viewer feedback chose."""
         if shot.kind == TITLE:
             return StillFrame(card(self.size, [shot.heading], small=f"Scene {shot.scene}")), Part("reelgan", "card")
         if shot.kind == CREDITS:
@@ -97,7 +100,7 @@ class VisualFactory:
             return KenBurns(picture, shot.duration, shot.seed), Part("person", "still", Path(entry.source).name)
         if entry.kind == PROCEDURAL:
             return self._procedural(shot)
-        return self._generated(shot, entry)
+        return self._generated(shot, entry, steer)
 
     def _procedural(self, shot: Shot) -> tuple[Visual, Part]:
         from ..glyphs.phrase import MAX_WORDS, render_phrase
@@ -108,16 +111,25 @@ class VisualFactory:
         picture = contain(glyph, self.size, fill=0.8)
         return KenBurns(picture, shot.duration, shot.seed), Part("algorithm", "procedural glyph", phrase)
 
-    def _generated(self, shot: Shot, entry: CastEntry) -> tuple[Visual, Part]:
+    def _generated(self, shot: Shot, entry: CastEntry, steer=None) -> tuple[Visual, Part]:
         from ..media.images import to_uint8
 
         generator = self._generator(entry)
-        sample = generator.sample(1, seed=shot.seed, truncation=entry.truncation, class_name=entry.class_name)
+        if steer is None:
+            sample = generator.sample(1, seed=shot.seed, truncation=entry.truncation, class_name=entry.class_name)
+            seed, steered = shot.seed, None
+        else:
+            labels = None if steer.label is None else torch.tensor([steer.label])
+            sample = generator(steer.latent[None], labels)
+            seed = None
+            steered = {"by": "viewer feedback", "was_seed": steer.was_seed, "reason": steer.reason,
+                       "p_liked": steer.p_liked, "latent": [float(v) for v in steer.latent.tolist()],
+                       "label": steer.label}
         name = Path(entry.source).name
         if generator.is_video:
             clip = sample[0].permute(1, 0, 2, 3)                    # (C, T, H, W) -> (T, C, H, W)
             frames = [contain(f, self.size, fill=0.85) for f in to_uint8(clip)]
-            return LoopingClip(frames, CLIP_FPS), Part("model", "generated clip", name, generator.hash, shot.seed)
+            return LoopingClip(frames, CLIP_FPS), Part("model", "generated clip", name, generator.hash, seed, steered)
         picture = contain(to_uint8(sample)[0], self.size, fill=0.85)
         return KenBurns(picture, shot.duration, shot.seed), Part("model", "generated image", name, generator.hash,
-                                                                shot.seed)
+                                                                seed, steered)
