@@ -1961,6 +1961,21 @@ for _id, _flags, _expect in FILM_FLAG_CASES:
         lambda tmp, fx, flags=_flags: ["film", screenplay(tmp), "--out", "film.mp4", *FILM_SMALL, *flags], _expect)
 
 
+FILM_FEEDBACK_CASES = [
+    ("missing", None, "not found"),
+    ("not-json", "{stars", "not readable JSON"),
+    ("no-shots", '{"ratings": {"1": 5}}', "neither 'shots' nor 'viewers'"),
+    ("shot-out-of-range", '{"shots": {"500": 5}}', "not a shot of this film"),
+    ("stars-six", '{"shots": {"1": 6}}', "stars 1-5"),
+    ("stars-word", '{"viewers": {"ana": {"1": "great"}}}', "stars 1-5"),
+    ("viewer-not-a-table", '{"viewers": {"ana": [5]}}', "must be an object"),
+]
+for _id, _content, _expect in FILM_FEEDBACK_CASES:
+    add(f"film-feedback-{_id}",
+        lambda tmp, fx, content=_content: ["film", screenplay(tmp), "--out", "film.mp4", *FILM_SMALL, "--feedback",
+                                           "ratings.json" if content is None else write(tmp, "ratings.json",
+                                                                                        content)], _expect)
+
 def _cast(body: str | bytes, extra=None):
     def build(tmp, fx):
         if extra:
