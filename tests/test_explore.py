@@ -258,11 +258,12 @@ def test_explore_commands_take_a_person_from_a_grid_to_picks(exported, tmp_path,
                capsys)[0] == 0
     assert run(["explore", "directions", src, "--of", "5", "--count", "2", "--steps", "3", "--device", "cpu",
                 "--out", "walk.gif"], capsys)[0] == 0
-    code, out = run(["explore", "picks", src, "--files", "picks", "--morph", "picks.gif", "--frames", "2",
+    code, out = run(["explore", "picks", src, "--files", "picks", "--svg", "--morph", "picks.gif", "--frames", "2",
                      "--device", "cpu"], capsys)
     assert code == 0
     for name in ("grid.png", "suggest.png", "children.png", "crossover.png", "directions.png", "walk.gif",
-                 "picks.png", "picks.gif", "picks/sample000002.png", "picks/sample000005.png"):
+                 "picks.png", "picks.gif", "picks/sample000002.png", "picks/sample000005.png",
+                 "picks/sample000005.svg"):
         assert (tmp_path / name).stat().st_size > 0, name
     lineage = json.loads((exported / "explore" / "lineage.json").read_text())
     ops = [e["op"] for e in lineage["entries"]]

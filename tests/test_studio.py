@@ -77,7 +77,8 @@ def test_exploring_through_the_studio_records_what_was_shown(runs):
     assert kept[0]["parents"] == [2]
     studio.explore("rate", {"run": "00001-tiny", "id": kept[0]["id"], "liked": True})
     exported = studio.explore("export", {"run": "00001-tiny"})
-    assert len(exported["files"]) == 2 and "morph" in exported
+    assert sorted(Path(f).suffix for f in exported["files"]) == [".png", ".png", ".svg", ".svg"]
+    assert "morph" in exported
     lineage = json.loads((runs / "00001-tiny" / "explore" / "lineage.json").read_text())
     assert [e["op"] for e in lineage["entries"]].count("direction") == 1
     assert (runs / "00001-tiny" / "explore" / "picks.mp4").stat().st_size > 0
@@ -236,7 +237,7 @@ def test_the_page_explores_picks_steers_and_exports(page, runs):
     assert [e["id"] for e in lineage["entries"] if e["liked"]] == [1, 5]
     assert sum(e["op"] == "suggest" for e in lineage["entries"]) == 16
     assert sorted(p.name for p in (runs / "00001-tiny" / "explore" / "picks").iterdir()) == [
-        "sample000001.png", "sample000005.png"]
+        "sample000001.png", "sample000001.svg", "sample000005.png", "sample000005.svg"]
     assert "error" not in (find(By.ID, "message").get_attribute("class") or "")  # no error was shown
 
 

@@ -22,7 +22,7 @@ EXAMPLES = """\
   reelgan explore crossover latest --of 3,7 --n 8 --out cross.png
   reelgan explore directions latest --seed 7 --method sefa --count 6 --out strips.png
   reelgan explore directions latest --seed 7 --count 3 --out directions.mp4
-  reelgan explore picks latest --out picks.png --files picks/ --morph picks.mp4
+  reelgan explore picks latest --out picks.png --files picks/ --svg --morph picks.mp4
 """
 
 
@@ -111,6 +111,7 @@ def add_parser(subparsers) -> None:
     k = sub("picks", "the liked samples as a grid, one file each, and a morph video between them")
     _common(k, "picks")
     k.add_argument("--files", type=Path, help="also write each pick to this folder (sampleID.png, with its record)")
+    k.add_argument("--svg", action="store_true", help="with --files: also trace each grey pick to SVG")
     k.add_argument("--morph", type=Path, help="also write a morph video through the picks (.mp4 or .gif)")
     k.add_argument("--frames", type=int, default=24, help="morph frames from one pick to the next (default 24)")
     k.set_defaults(run=run_picks)
@@ -236,12 +237,12 @@ def run_picks(args: argparse.Namespace) -> int:
             raise ReelganError("--morph needs at least two liked samples; like another with `reelgan explore rate`")
         morph = output_file(args.morph, args.overwrite, "--morph")
     if args.files is not None:
-        explorer.check_files(picks, args.files, args.overwrite)
+        explorer.check_files(picks, args.files, args.overwrite, args.svg)
     if morph is not None:
         explorer.write_morph(picks, morph, frames=args.frames, size=args.size or 256)
         print(f"wrote {morph}")
     if args.files is not None:
-        paths = explorer.write_files(picks, args.files, size=args.size, overwrite=args.overwrite)
+        paths = explorer.write_files(picks, args.files, size=args.size, overwrite=args.overwrite, svg=args.svg)
         print(f"wrote {len(paths)} file(s) to {args.files}")
     explorer.write_grid(picks, args.out, size=args.size)
     print(f"wrote {args.out} ({len(picks)} picks)")

@@ -146,22 +146,36 @@ class Explorer:
         return write_sheet(out, self.images(entries), self.record(entries), nrow=nrow, size=size, fps=fps)
 
     def write_files(self, entries: list[Entry], folder: Path, size: int | None = None, fps: int = 8,
-                    overwrite: bool = False) -> list[Path]:
-        """One file per entry, `sample<ID>.png` (clips .mp4), each with its AI record and lineage id."""
-        paths = self.check_files(entries, folder, overwrite)
+                    overwrite: bool = False, svg: bool = False) -> list[Path]:
+        """One file per entry, `sample<ID>.png` (clips .mp4), each with its AI record and lineage id; with
+        `svg`, a grey image generator's samples are also traced to `sample<ID>.svg` (ink as vector paths)."""
+        paths = self.check_files(entries, folder, overwrite, svg)
         suffix = sample_suffix(self.G)
-        for path, entry in zip(paths, entries):
+        images = [p for p in paths if p.suffix == suffix]
+        for path, entry in zip(images, entries):
             sample = regenerate(self.G, entry)
             frames = sample.transpose(1, 2)[0] if self.G.is_video else sample
             pixels = [upscale(f, size) if size else f for f in to_uint8(frames)]
             SAMPLE_WRITERS[suffix](path, pixels, fps, self.record([entry]))
+            if svg and self.traceable:
+                from ..glyphs.vector import write_svg
+
+                write_svg(to_uint8(sample)[0, ..., 0], path.with_suffix(".svg"), size=size or 512,
+                          record=self.record([entry]))
         return paths
 
-    def check_files(self, entries: list[Entry], folder: Path, overwrite: bool = False) -> list[Path]:
+    @property
+    def traceable(self) -> bool:
+        """Whether samples can be traced to SVG: grey images (ink on paper), not colour or clips."""
+        return not self.G.is_video and self.G.channels == 1
+
+    def check_files(self, entries: list[Entry], folder: Path, overwrite: bool = False, svg: bool = False
+                    ) -> list[Path]:
         """The paths `write_files` writes, each checked (nothing exists there without `overwrite`)."""
         folder = output_folder(folder, "--files")
-        suffix = sample_suffix(self.G)
-        return [output_file(folder / f"sample{e.id:06d}{suffix}", overwrite, "--files") for e in entries]
+        suffixes = [sample_suffix(self.G)] + ([".svg"] if svg and self.traceable else [])
+        return [output_file(folder / f"sample{e.id:06d}{suffix}", overwrite, "--files") for suffix in suffixes
+                for e in entries]
 
     def write_direction_video(self, rows: list[list[Entry]], out: Path, fps: int = 24, size: int = 256) -> int:
         """A video (.mp4 or .gif) moving along each direction in turn, out to one end, back through the base to

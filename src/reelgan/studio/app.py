@@ -284,7 +284,7 @@ class Studio:
             raise ReelganError("nothing is liked yet: like a sample first")
         folder = explorer.lineage.path.parent
         run = self.run_dir(params.get("run")).name
-        files = explorer.write_files(picks, folder / "picks", overwrite=True)
+        files = explorer.write_files(picks, folder / "picks", overwrite=True, svg=True)
         explorer.write_grid(picks, folder / "picks.png")
         out = {"files": [f"/files/{run}/{p.relative_to(self.runs / run)}" for p in files],
                "grid": f"/files/{run}/explore/picks.png"}
