@@ -300,3 +300,19 @@ def test_the_page_trains_stops_resumes_and_renders_a_film(page, runs, tmp_path):
     names = [a.text for a in driver.find_elements(By.CSS_SELECTOR, "#film-files a")]
     assert "film.mp4" in names and "film.srt" in names
     shoot(driver, "film")
+
+
+def test_clip_generators_are_explored_by_their_middle_frame_and_exported_as_videos(runs):
+    spec = {"format": GENERATOR_FORMAT, "kind": "video", "arch": "video", "resolution": 16, "channels": 1,
+            "frames": 8, "stride": 1, "content_dim": 16, "motion_dim": 8, "latent_dim": 16 + 8 * 8, "width": 8,
+            "max_width": 32, "class_names": [], "trained_steps": 0, "dataset": "test", "reelgan_version": __version__}
+    torch.manual_seed(0)
+    export_generator(build_from_spec(spec), spec, runs / "00002-clip")
+    studio = Studio(runs)
+    grid = studio.explore("grid", {"run": "00002-clip", "n": 3})["samples"]
+    assert len(grid) == 3
+    assert studio.explore("move", {"run": "00002-clip", "of": 0, "amounts": [2.0]})["src"].startswith("data:")
+    studio.explore("rate", {"run": "00002-clip", "id": 1, "liked": True})
+    exported = studio.explore("export", {"run": "00002-clip"})
+    assert exported["files"] == ["/files/00002-clip/explore/picks/sample000001.mp4"]
+    assert exported["grid"].endswith("picks-grid.mp4")

@@ -285,9 +285,10 @@ class Studio:
         folder = explorer.lineage.path.parent
         run = self.run_dir(params.get("run")).name
         files = explorer.write_files(picks, folder / "picks", overwrite=True, svg=True)
-        explorer.write_grid(picks, folder / "picks.png")
+        grid = folder / ("picks-grid.mp4" if explorer.G.is_video else "picks.png")  # clips: a video of grids
+        explorer.write_grid(picks, grid)
         out = {"files": [f"/files/{run}/{p.relative_to(self.runs / run)}" for p in files],
-               "grid": f"/files/{run}/explore/picks.png"}
+               "grid": f"/files/{run}/explore/{grid.name}"}
         if len(picks) >= 2 and not explorer.G.is_video:
             explorer.write_morph(picks, folder / "picks.mp4", frames=12, size=256)
             out["morph"] = f"/files/{run}/explore/picks.mp4"
