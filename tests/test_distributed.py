@@ -94,6 +94,18 @@ def test_a_process_that_crashes_ends_the_job_and_the_last_checkpoint_loads(tmp_p
     assert not [p for p in (run / "checkpoints").iterdir() if p.name.startswith(".")]  # no half-written file
 
 
+def test_torchrun_restarts_resume_from_the_last_checkpoint_and_end_as_an_unbroken_run(tmp_path):
+    whole = torchrun("-m", "reelgan", "train", *TINY, "--steps", "8", "--out", str(tmp_path / "whole"))
+    assert whole.returncode == 0, whole.stderr[-2000:]
+    (unbroken,) = (tmp_path / "whole").iterdir()
+    done = torchrun("--max-restarts", "1", str(JOB), "1", "5", "train", *TINY, "--steps", "8",
+                    "--out", str(tmp_path / "runs"))
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "a crash on purpose" in done.stderr  # the first attempt did fail
+    (run,) = (tmp_path / "runs").iterdir()  # the restart continued the same run folder
+    assert load_checkpoint(run / "checkpoints" / "latest.pt")["step"] == 8
+    assert state_hash(run / "checkpoints" / "latest.pt") == state_hash(unbroken / "checkpoints" / "latest.pt")
+
 def test_metrics_under_two_processes_score_the_samples_one_process_would(tmp_path, monkeypatch):
     monkeypatch.setenv("REELGAN_CACHE", str(tmp_path / "cache"))  # the processes inherit it
     done = torchrun("-m", "reelgan", "train", *TINY, "--resolution", "32", "--steps", "2", "--metrics", "fid",

@@ -52,7 +52,12 @@ class World:
         if not dist.is_initialized():
             if device_type == "cuda":
                 torch.cuda.set_device(local_rank)
-            dist.init_process_group("nccl" if device_type == "cuda" else "gloo", timeout=COLLECTIVE_TIMEOUT)
+            # torchrun's agent keeps one store across the restarts of --max-restarts, so each attempt gets
+            # keys of its own: a restarted process must not read the address a dead one left there.
+            store, rank, size = next(dist.rendezvous("env://", timeout=COLLECTIVE_TIMEOUT))
+            attempt = os.environ.get("TORCHELASTIC_RESTART_COUNT", "0")
+            dist.init_process_group("nccl" if device_type == "cuda" else "gloo", store=dist.PrefixStore(
+                f"reelgan/attempt{attempt}", store), rank=rank, world_size=size, timeout=COLLECTIVE_TIMEOUT)
         return cls(rank, size, local_rank)
 
     @property
