@@ -15,6 +15,7 @@ EXAMPLES = """\
   reelgan film pilot.fountain --out pilot.mp4 --height 720 --aspect 2.39:1 --fps 25 --soft-subtitles
   reelgan film pilot.fountain --out pilot.mp4 --c2pa-cert chain.pem --c2pa-key key.pem   # signed (reelgan[c2pa])
   reelgan film pilot.fountain --cast cast.toml --feedback ratings.json --out pilot-v2.mp4  # steered by viewers
+  reelgan film pilot.fountain --out pilot.mp4 --export fcp7,edl,otioz   # for Premiere, Resolve, Avid (reelgan[nle])
 
 cast.toml:
   default = "runs/00001-logograms-r3gan-32"        # a run folder, .pt, .safetensors, or an image
@@ -69,6 +70,11 @@ def add_parser(subparsers) -> None:
     p.add_argument("--c2pa-key", help="the private key (PEM) of --c2pa-cert")
     p.add_argument("--c2pa-alg", default="es256", help="es256, es384, ps256, ed25519 ... (default es256)")
     p.add_argument("--device", default="cpu", help="for generators: cpu, cuda, mps or auto (default cpu)")
+    p.add_argument("--no-shots", action="store_true", help="do not write each shot as its own file in FILM.shots/ "
+                   "(the timeline then points at stretches of the MP4)")
+    p.add_argument("--export", default="", help="editor timelines beside the .otio, comma-separated: otioz "
+                   "(timeline + media in one file), fcp7 (Final Cut 7 XML, which Premiere imports), edl (CMX 3600); "
+                   "fcp7 and edl need pip install 'reelgan[nle]'")
     p.add_argument("--feedback", help='viewers\' ratings of an earlier render, JSON: {"shots": {"3": 5, "4": [1, 2]}} '
                    "(1-5 stars by shot index in its .authorship.json, one viewer or several); generated shots are "
                    "steered toward what was liked")
@@ -85,6 +91,7 @@ def run(args: argparse.Namespace) -> int:
     from ..film.render import FilmOptions, Outputs, render_film
 
     pick_device(args.device)  # a bad --device is refused even when no shot needs a generator
+    exports = tuple(dict.fromkeys(name.strip() for name in args.export.split(",") if name.strip()))
     aspect = parse_aspect(args.aspect)
     width = max(16, round(args.height * aspect / 2) * 2)
     timing = Timing(args.words_per_second, min(Timing.min_beat, args.min_shot), args.min_shot, args.max_shot,
@@ -98,7 +105,8 @@ def run(args: argparse.Namespace) -> int:
         signer = C2paSigner.from_files(args.c2pa_cert, args.c2pa_key, args.c2pa_alg)
     started = time.perf_counter()
     record = render_film(Path(args.script), Path(args.out), Path(args.cast) if args.cast else None, options,
-                         args.overwrite, signer, Path(args.feedback) if args.feedback else None)
+                         args.overwrite, signer, Path(args.feedback) if args.feedback else None,
+                         shots=not args.no_shots, exports=exports)
     seconds = time.perf_counter() - started
     length = sum(shot["duration"] for shot in record["shots"])
     print(f"wrote {args.out} ({length:.1f} s of film at {width}x{args.height}, {args.fps} fps, "
@@ -107,6 +115,6 @@ def run(args: argparse.Namespace) -> int:
         steered = record["steered_by_feedback"]
         print(f"viewer feedback changed {len(steered)} shot(s): {', '.join(map(str, steered)) or 'none'} "
               "(why: the .authorship.json, each shot's picture.steered)", file=sys.stderr)
-    for path in Outputs(Path(args.out)).all().values():
+    for path in Outputs(Path(args.out), not args.no_shots, exports).all().values():
         print(path)
     return 0

@@ -85,25 +85,37 @@ def film_frames(film: Film, watermark_bits: np.ndarray | None = None) -> Iterato
         yield frame
 
 
-def outputs_for(out: Path, overwrite: bool) -> Outputs:
-    """The output paths, each checked by `reelgan.paths.output_file`; the MP4 must be named .mp4."""
+def outputs_for(out: Path, overwrite: bool, shots: bool = False, exports: tuple[str, ...] = ()) -> Outputs:
+    """The output paths, each checked by `reelgan.paths.output_file` (the shots folder as a folder); the MP4
+    must be named .mp4."""
     if out.suffix.lower() != ".mp4":
         raise ReelganError(f"--out {out} must end in .mp4")
-    outputs = Outputs(out)
-    output_files(list(outputs.all().values()), overwrite)
+    outputs = Outputs(out, shots, tuple(exports))
+    paths = outputs.all()
+    folder = paths.pop("shots", None)
+    output_files(list(paths.values()), overwrite)
+    if folder is not None and folder.exists() and (not folder.is_dir() or not overwrite):
+        what = "a file" if not folder.is_dir() else "already there"
+        raise ReelganError(f"the per-shot folder {folder} is {what}; choose another --out, add --overwrite, or "
+                           "--no-shots")
     return outputs
 
 
 def render_film(script: Path, out: Path, cast_path: Path | None = None, options: FilmOptions | None = None,
-                overwrite: bool = False, signer=None, feedback: Path | None = None) -> dict:
+                overwrite: bool = False, signer=None, feedback: Path | None = None, shots: bool = False,
+                exports: tuple[str, ...] = ()) -> dict:
     """Render `script` to `out` (MP4) and its companions; returns the authorship record written beside it.
-    `feedback`: a ratings file of an earlier render (see `feedback.py`)."""
+    `feedback`: a ratings file of an earlier render (see `feedback.py`); `shots`: also each shot as its own
+    file in FILM.shots/ (the timeline then points at them); `exports`: editor formats (`types.EXPORTS`)."""
     from .companions import write_companions
     from .encode import write_film
+    from .nle import check_exports, write_exports
     from .records import film_record, watermark_payload
+    from .shots import write_shot_media
 
     options = options or FilmOptions()
-    outputs = outputs_for(out, overwrite)
+    check_exports(list(exports), options.fps, shots)
+    outputs = outputs_for(out, overwrite, shots, exports)
     film = prepare_film(script, cast_path, options, feedback)
     bits = watermark_payload(film) if options.watermark else None
     made_folder = not out.parent.exists()
@@ -112,16 +124,21 @@ def render_film(script: Path, out: Path, cast_path: Path | None = None, options:
     staging = Path(tempfile.mkdtemp(prefix=temp_prefix(out.name), suffix=".tmp", dir=out.parent))
     finished = False
     try:
-        staged = {kind: staging / path.name for kind, path in outputs.all().items()}
+        final = outputs.all()
+        staged = {kind: staging / path.name for kind, path in final.items()}
         record = film_record(film, outputs)
         frames = write_film(staged["mp4"], film_frames(film, bits), options.size, options.fps, record["provenance"],
                             film.subtitles if options.soft_subtitles else None)
         if frames != film.frame_count:  # pragma: no cover - a bug, not a user error
             raise RuntimeError(f"wrote {frames} frames, planned {film.frame_count}")
-        write_companions(film, staged, record)
+        layout = write_shot_media(film, staged["shots"], record["provenance"], bits) if shots else None
+        write_companions(film, staged, record, layout)
+        write_exports(film, list(exports), staged, final, layout)
         if signer is not None:
             signer.sign_file(staged["mp4"], record["provenance"])
-        for kind, path in outputs.all().items():
+        for kind, path in final.items():
+            if path.is_dir():  # an earlier render's shots, replaced as a whole (--overwrite was checked)
+                shutil.rmtree(path)
             staged[kind].replace(path)
         finished = True
     finally:  # also on Ctrl-C and SIGTERM (the CLI turns it into KeyboardInterrupt)

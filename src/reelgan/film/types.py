@@ -14,6 +14,9 @@ from .plan import Shot, Subtitle, Timing, film_length, frame_at
 from .sources import Part, Visual
 
 MAX_SIDE = 3840
+# --export name -> (file suffix, OpenTimelineIO adapter, the package that provides it)
+EXPORTS = {"otioz": (".otioz", "otioz", None), "fcp7": (".xml", "fcp_xml", "otio-fcp-adapter"),
+           "edl": (".edl", "cmx_3600", "otio-cmx3600-adapter")}
 
 
 @dataclass
@@ -52,18 +55,25 @@ class FilmOptions:
 
 @dataclass
 class Outputs:
-    """Every file a render writes, named after the MP4."""
+    """Every file a render writes, named after the MP4: with `shots` the per-shot media folder
+    (FILM.shots/), and one file per editor export (`exports`: names of `nle.EXPORTS`)."""
 
     mp4: Path
+    shots: bool = False
+    exports: tuple[str, ...] = ()
 
     def all(self) -> dict[str, Path]:
         """Kind -> path, the MP4 first."""
         def beside(suffix: str) -> Path:
             return self.mp4.with_name(self.mp4.stem + suffix)
 
-        return {"mp4": self.mp4, "srt": beside(".srt"), "vtt": beside(".vtt"), "otio": beside(".otio"),
-                "sheet": beside(".sheet.png"), "sheet_pdf": beside(".sheet.pdf"),
-                "authorship": beside(".authorship.json")}
+        paths = {"mp4": self.mp4, "srt": beside(".srt"), "vtt": beside(".vtt"), "otio": beside(".otio"),
+                 "sheet": beside(".sheet.png"), "sheet_pdf": beside(".sheet.pdf"),
+                 "authorship": beside(".authorship.json")}
+        if self.shots:
+            paths["shots"] = beside(".shots")
+        paths.update({name: beside(EXPORTS[name][0]) for name in self.exports})
+        return paths
 
 
 @dataclass
