@@ -20,17 +20,18 @@ def _noise(shape: tuple[int, ...], seed: int) -> torch.Tensor:
 
 
 def children(parent: torch.Tensor, n: int, sigma: float, seed: int, span: slice | None = None) -> torch.Tensor:
-    """`n` children of a latent (D,): parent + sigma * N(0, I) -> (n, D). With `span`, only those coordinates
-    change (a clip's content or its motion). sigma is in latent standard deviations: 0.3 stays close,
-    1 is about as far as another seed."""
+    """`n` children of a latent (D,): (parent + sigma * N(0, I)) / sqrt(1 + sigma^2) -> (n, D). With `span`,
+    only those coordinates change (a clip's content or its motion). sigma is in latent standard deviations:
+    0.3 stays close, 1 is about as far as another seed. The rescaling keeps children of children as typical
+    as the prior's samples: without it every generation's latents would grow longer and leave the region
+    the generator was trained on."""
     check_int("--n", n, 1)
     check_number("--sigma", sigma, allow_zero=True)
-    noise = _noise((n, parent.shape[0]), seed)
-    if span is not None:
-        mask = torch.zeros(parent.shape[0])
-        mask[span] = 1
-        noise = noise * mask
-    return parent[None] + sigma * noise
+    mask = torch.zeros(parent.shape[0])
+    mask[span if span is not None else slice(None)] = 1
+    noise = _noise((n, parent.shape[0]), seed) * mask
+    scale = 1 + mask * ((1 + sigma ** 2) ** -0.5 - 1)  # 1/sqrt(1 + sigma^2) on the coordinates that change
+    return (parent[None] + sigma * noise) * scale
 
 
 def crossover(parents: torch.Tensor, n: int, seed: int, mode: str = "slerp",
