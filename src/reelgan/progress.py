@@ -1,4 +1,4 @@
-"""The training progress bar: step, steps/s, ETA and the latest losses (rich)."""
+"""Progress bars (rich): the training bar (step, steps/s, ETA, the latest losses) and a plain one for renders."""
 
 from __future__ import annotations
 
@@ -51,3 +51,18 @@ class TrainingProgress:
         else:
             completed = step
         self.progress.update(self.task, completed=completed, **fields)
+
+
+def track(items, total: int, label: str, enabled: bool = True):
+    """Yield from `items`, showing a bar of `total` with its rate and time left on stderr (rich); when
+    disabled, just yield."""
+    if not enabled:
+        yield from items
+        return
+    progress = Progress(TextColumn(f"[bold]{label}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                        console=Console(stderr=True))
+    with progress:
+        task = progress.add_task(label, total=total)
+        for item in items:
+            yield item
+            progress.advance(task)

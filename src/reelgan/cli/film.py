@@ -70,6 +70,15 @@ def add_parser(subparsers) -> None:
     p.add_argument("--c2pa-key", help="the private key (PEM) of --c2pa-cert")
     p.add_argument("--c2pa-alg", default="es256", help="es256, es384, ps256, ed25519 ... (default es256)")
     p.add_argument("--device", default="cpu", help="for generators: cpu, cuda, mps or auto (default cpu)")
+    p.add_argument("--hold", action="store_true", help="one picture per scene (today's animatics held one), not "
+                   "a fresh sample or glyph per shot")
+    p.add_argument("--action-captions", action="store_true", help="show each shot's action text in a band at the "
+                   "top of the frame")
+    p.add_argument("--label", action="store_true", help="a small visible 'contains AI-generated images' on "
+                   "model-made shots")
+    p.add_argument("--dry-run", action="store_true", help="print the film's length, shots and estimated render "
+                   "time, and stop before drawing anything")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--no-shots", action="store_true", help="do not write each shot as its own file in FILM.shots/ "
                    "(the timeline then points at stretches of the MP4)")
     p.add_argument("--export", default="", help="editor timelines beside the .otio, comma-separated: otioz "
@@ -97,7 +106,16 @@ def run(args: argparse.Namespace) -> int:
     timing = Timing(args.words_per_second, min(Timing.min_beat, args.min_shot), args.min_shot, args.max_shot,
                     args.title_seconds, args.credits_seconds)
     options = FilmOptions(width, args.height, args.fps, args.fade, timing, not args.no_burn_subtitles,
-                          args.soft_subtitles, not args.no_watermark, args.device)
+                          args.soft_subtitles, not args.no_watermark, args.device, hold=args.hold,
+                          action_captions=args.action_captions, label=args.label)
+    if args.dry_run:
+        from ..film.render import dry_run
+
+        plan = dry_run(Path(args.script), Path(args.cast) if args.cast else None, options, not args.no_shots)
+        print(f"{plan['length_s']:.1f} s of film: {plan['scenes']} scene(s), {plan['shots']} shots "
+              f"({plan['generated_shots']} generated) and {plan['cards']} cards, {plan['frames']} frames at "
+              f"{width}x{args.height}; about {plan['estimated_render_s']:.0f} s to render on a 2-core CPU")
+        return 0
     signer = None
     if args.c2pa_cert or args.c2pa_key:
         from ..provenance.credentials import C2paSigner
@@ -106,7 +124,8 @@ def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     record = render_film(Path(args.script), Path(args.out), Path(args.cast) if args.cast else None, options,
                          args.overwrite, signer, Path(args.feedback) if args.feedback else None,
-                         shots=not args.no_shots, exports=exports)
+                         shots=not args.no_shots, exports=exports,
+                         progress=not args.no_progress and sys.stderr.isatty())
     seconds = time.perf_counter() - started
     length = sum(shot["duration"] for shot in record["shots"])
     print(f"wrote {args.out} ({length:.1f} s of film at {width}x{args.height}, {args.fps} fps, "

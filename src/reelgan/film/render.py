@@ -34,7 +34,7 @@ def prepare_film(script: Path, cast_path: Path | None, options: FilmOptions, fee
     shots = plan_film(screenplay, options.timing)
     headings = [shot.heading for shot in shots if shot.kind == "title"]
     cast = read_cast(cast_path, headings)
-    factory = VisualFactory(cast, options.size, options.device)
+    factory = VisualFactory(cast, options.size, options.device, options.hold)
     factory.check()
     steered = {}
     if feedback is not None:
@@ -80,9 +80,23 @@ def film_frames(film: Film, watermark_bits: np.ndarray | None = None) -> Iterato
             generated = generated or film.parts[neighbour].maker == "model"
         if burner is not None:
             frame = burner.burn(frame, [s for s in shot.subtitles if s.start <= t < s.end])
+        frame = _overlays(film, shot, frame, film.parts[current].maker == "model")
         if watermark_bits is not None and generated:
             frame = embed(frame, watermark_bits)
         yield frame
+
+
+def _overlays(film: Film, shot, frame: np.ndarray, model_made: bool) -> np.ndarray:
+    """The action caption and the visible AI label, when asked for."""
+    from .captions import action_caption, ai_label, caption_height
+
+    options = film.options
+    text = shot.action if options.action_captions and shot.kind == "shot" else ""
+    if text:
+        frame = action_caption(frame, text)
+    if options.label and model_made:
+        frame = ai_label(frame, below=caption_height(frame.shape[0], text, frame.shape[1]))
+    return frame
 
 
 def outputs_for(out: Path, overwrite: bool, shots: bool = False, exports: tuple[str, ...] = ()) -> Outputs:
@@ -101,9 +115,31 @@ def outputs_for(out: Path, overwrite: bool, shots: bool = False, exports: tuple[
     return outputs
 
 
+# Render speed on a 2-core Xeon (benchmarks/RESULTS.md, "Animatics: per-shot media"): frame pixels drawn and
+# encoded per second, for the film alone; per-shot files add their own encode.
+PIXELS_PER_SECOND = 10e6
+SHOTS_COST = 0.5  # per-shot media: about half again the film's time
+
+
+def dry_run(script: Path, cast_path: Path | None, options: FilmOptions, shots: bool = False) -> dict:
+    """What a render would make, planned without drawing a frame: length, shots and the estimated time."""
+    options.check()
+    screenplay = read_fountain(script)
+    planned = plan_film(screenplay, options.timing)
+    cast = read_cast(cast_path, [shot.heading for shot in planned if shot.kind == "title"])
+    length = planned[-1].end
+    frames = round(length * options.fps)
+    generated = sum(1 for s in planned if s.kind == "shot" and cast.for_scene(s.scene).kind == "generator")
+    seconds = frames * options.width * options.height / PIXELS_PER_SECOND * (1 + SHOTS_COST * shots)
+    return {"length_s": round(length, 2), "shots": sum(1 for s in planned if s.kind == "shot"),
+            "cards": sum(1 for s in planned if s.kind != "shot"), "generated_shots": generated,
+            "scenes": sum(1 for s in planned if s.kind == "title"), "frames": frames,
+            "estimated_render_s": round(seconds, 1)}
+
+
 def render_film(script: Path, out: Path, cast_path: Path | None = None, options: FilmOptions | None = None,
                 overwrite: bool = False, signer=None, feedback: Path | None = None, shots: bool = False,
-                exports: tuple[str, ...] = ()) -> dict:
+                exports: tuple[str, ...] = (), progress: bool = False) -> dict:
     """Render `script` to `out` (MP4) and its companions; returns the authorship record written beside it.
     `feedback`: a ratings file of an earlier render (see `feedback.py`); `shots`: also each shot as its own
     file in FILM.shots/ (the timeline then points at them); `exports`: editor formats (`types.EXPORTS`)."""
@@ -127,7 +163,10 @@ def render_film(script: Path, out: Path, cast_path: Path | None = None, options:
         final = outputs.all()
         staged = {kind: staging / path.name for kind, path in final.items()}
         record = film_record(film, outputs)
-        frames = write_film(staged["mp4"], film_frames(film, bits), options.size, options.fps, record["provenance"],
+        from ..progress import track
+
+        drawn = track(film_frames(film, bits), film.frame_count, "render", enabled=progress)
+        frames = write_film(staged["mp4"], drawn, options.size, options.fps, record["provenance"],
                             film.subtitles if options.soft_subtitles else None)
         if frames != film.frame_count:  # pragma: no cover - a bug, not a user error
             raise RuntimeError(f"wrote {frames} frames, planned {film.frame_count}")

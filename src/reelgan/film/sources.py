@@ -17,8 +17,8 @@ from PIL import Image, UnidentifiedImageError
 
 from ..errors import ReelganError
 from .cast import PROCEDURAL, Cast, CastEntry
-from .plan import CREDITS, TITLE, Shot
-from .visuals import KenBurns, LoopingClip, StillFrame, card, contain, cover
+from .plan import CREDITS, TITLE, Shot, scene_seed
+from .visuals import KenBurns, LoopingClip, StillFrame, card, contain, cover, present_sample
 
 CLIP_FPS = 8.0          # generated clips play at 8 frames a second, looping back and forth
 MAX_STILL_PIXELS = 64_000_000
@@ -59,8 +59,8 @@ def load_still(path: str) -> np.ndarray:
 class VisualFactory:
     """Builds visuals for shots, loading each generator and still once."""
 
-    def __init__(self, cast: Cast, size: tuple[int, int], device: str = "cpu") -> None:
-        self.cast, self.size, self.device = cast, size, device
+    def __init__(self, cast: Cast, size: tuple[int, int], device: str = "cpu", hold: bool = False) -> None:
+        self.cast, self.size, self.device, self.hold = cast, size, device, hold
         self.generators: dict[str, object] = {}
         self.stills: dict[str, np.ndarray] = {}
 
@@ -103,9 +103,13 @@ class VisualFactory:
         return self._generated(shot, entry, steer)
 
     def _procedural(self, shot: Shot) -> tuple[Visual, Part]:
+        """The logogram of the shot's own words (its action, else its dialogue), so a scene's shots differ;
+        with `hold`, of the scene heading for every shot of the scene."""
         from ..glyphs.phrase import MAX_WORDS, render_phrase
 
-        words = [w for w in shot.heading.replace("-", " ").split() if any(c.isalnum() for c in w)]
+        said = " ".join(s.text for s in shot.subtitles)
+        text = shot.heading if self.hold else (shot.action or said or shot.heading)
+        words = [w for w in text.replace("-", " ").split() if any(c.isalnum() for c in w)]
         phrase = " ".join(words[:MAX_WORDS])[:200] or "scene"
         glyph = render_phrase(phrase, min(1024, max(64, self.size[1])))
         picture = contain(glyph, self.size, fill=0.8)
@@ -116,8 +120,9 @@ class VisualFactory:
 
         generator = self._generator(entry)
         if steer is None:
-            sample = generator.sample(1, seed=shot.seed, truncation=entry.truncation, class_name=entry.class_name)
-            seed, steered = shot.seed, None
+            seed = scene_seed(shot.scene, shot.heading) + 1 if self.hold else shot.seed  # hold: the first shot's
+            sample = generator.sample(1, seed=seed, truncation=entry.truncation, class_name=entry.class_name)
+            steered = None
         else:
             labels = None if steer.label is None else torch.tensor([steer.label])
             sample = generator(steer.latent[None], labels)
@@ -128,8 +133,8 @@ class VisualFactory:
         name = Path(entry.source).name
         if generator.is_video:
             clip = sample[0].permute(1, 0, 2, 3)                    # (C, T, H, W) -> (T, C, H, W)
-            frames = [contain(f, self.size, fill=0.85) for f in to_uint8(clip)]
+            frames = [present_sample(f, self.size) for f in to_uint8(clip)]
             return LoopingClip(frames, CLIP_FPS), Part("model", "generated clip", name, generator.hash, seed, steered)
-        picture = contain(to_uint8(sample)[0], self.size, fill=0.85)
+        picture = present_sample(to_uint8(sample)[0], self.size)
         return KenBurns(picture, shot.duration, shot.seed), Part("model", "generated image", name, generator.hash,
                                                                 seed, steered)

@@ -32,6 +32,9 @@ class FilmOptions:
     soft_subtitles: bool = False         # also a switchable mov_text track in the MP4
     watermark: bool = True               # invisible mark in frames of generated shots
     device: str = "cpu"
+    hold: bool = False                   # one picture per scene (its first shot's), not a fresh one per shot
+    action_captions: bool = False        # the action text over each shot, in a band at the top
+    label: bool = False                  # a small visible "contains AI-generated images" on model-made shots
 
     def check(self) -> None:
         """ReelganError for sizes and rates that cannot be encoded."""
