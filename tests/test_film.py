@@ -117,7 +117,9 @@ def test_subtitle_files():
     cues = [Subtitle(1.5, 3.25, "ANNA", "Hi & <bye>."), Subtitle(3661.0, 3662.0, "TOM", "Later.")]
     assert to_srt(cues) == ("1\n00:00:01,500 --> 00:00:03,250\nANNA: Hi & <bye>.\n\n"
                             "2\n01:01:01,000 --> 01:01:02,000\nTOM: Later.\n")
-    assert to_webvtt(cues).startswith("WEBVTT\n\n00:00:01.500 --> 00:00:03.250\n<v ANNA>Hi &amp; &lt;bye&gt;.\n")
+    # the VTT cue shows the same text as the SRT cue and the frames; the voice span names the speaker
+    assert to_webvtt(cues).startswith("WEBVTT\n\n00:00:01.500 --> 00:00:03.250\n<v ANNA>ANNA: Hi &amp; &lt;bye&gt;."
+                                      "\n")
 
 
 def test_cast_files_name_scenes_by_number_or_heading(project, generators):

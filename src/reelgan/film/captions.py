@@ -14,6 +14,7 @@ import textwrap
 import numpy as np
 from PIL import Image, ImageDraw
 
+from .subtitles import line_width, word_gap
 from .visuals import font
 
 AI_LABEL = "contains AI-generated images"
@@ -29,7 +30,7 @@ def _band(frame: np.ndarray, lines: list[str], size_px: int, top: int, right_ali
     draw = ImageDraw.Draw(overlay)
     face = font(size_px)
     pad, gap = max(2, size_px // 3), max(1, size_px // 5)
-    widths = [draw.textlength(line, font=face) for line in lines]
+    widths = [line_width(line, face, size_px) for line in lines]
     height = len(lines) * (size_px + gap) - gap + 2 * pad
     if right_align:
         left = image.width - max(widths) - 2 * pad - pad
@@ -39,7 +40,9 @@ def _band(frame: np.ndarray, lines: list[str], size_px: int, top: int, right_ali
     draw.rectangle(box, fill=(0, 0, 0, 150))
     for k, (line, width) in enumerate(zip(lines, widths)):
         x = box[2] - pad - width if right_align else (image.width - width) / 2
-        draw.text((x, top + pad + k * (size_px + gap)), line, font=face, fill=(255, 255, 255, 235))
+        for word in line.split(" "):  # word by word: the bundled font's own space reads as cramped
+            draw.text((x, top + pad + k * (size_px + gap)), word, font=face, fill=(255, 255, 255, 235))
+            x += face.getlength(word) + word_gap(face, size_px)
     return np.asarray(Image.alpha_composite(image, overlay).convert("RGB"))
 
 

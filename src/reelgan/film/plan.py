@@ -36,6 +36,9 @@ TITLE, SHOT, CREDITS = "title", "shot", "credits"
 OPENING = "Opening"   # the opening segment's card when the title page names no title
 LINE_CHARS = 42       # longest subtitle line in characters, as broadcasters' subtitling guidelines set it
 CUE_LINES = 2         # lines a subtitle may take on screen
+# "FADE IN:", "FADE OUT.", "CUT TO BLACK.": Fountain reads them as action (only "...TO:" is a transition)
+# but they are cuts, which the film makes, not things to show
+_CUT_WORDS = re.compile(r"(?:FADE|CUT|SMASH CUT|MATCH CUT|DISSOLVE|IRIS|WIPE)(?: [A-Z]+){0,3}[:.]?")
 FLAGS = {"words_per_second": "--words-per-second", "min_beat": "--min-shot", "min_shot": "--min-shot",
          "max_shot": "--max-shot", "title_card": "--title-seconds", "credits": "--credits-seconds"}
 
@@ -121,7 +124,7 @@ def _beats(elements: list[Element]) -> list[tuple[float, str, Subtitle | None]]:
         elif element.kind in ("action", "centered", "transition"):
             speaker = None
             text = " ".join(plain_text(element.text).split())
-            if text and element.kind != "transition":  # a transition is the cut itself
+            if text and element.kind != "transition" and not _CUT_WORDS.fullmatch(text):
                 beats.append((word_count(text), text, None))
         elif element.kind != "parenthetical":
             speaker = None
@@ -132,11 +135,12 @@ def segments(screenplay: Screenplay) -> list[tuple[int, str, list[Element]]]:
     """(scene number, card text, elements) for the opening (number 0, only if it holds something to show)
     and then every scene with a heading, numbered from 1."""
     found: list[tuple[int, str, list[Element]]] = []
+    number = 0
     for scene in screenplay.scenes():
         if scene.heading is not None:
-            found.append((len([n for n, _, _ in found if n]) + 1, plain_text(scene.heading.text).strip(),
-                          scene.elements))
-        elif _beats(scene.elements):
+            number += 1
+            found.append((number, plain_text(scene.heading.text).strip(), scene.elements))
+        elif _beats(scene.elements):  # only the first scene can lack a heading
             title = plain_text(screenplay.title_page.get("Title") or "").replace("\n", " ").strip()
             found.append((0, title or OPENING, scene.elements))
     return found
@@ -251,20 +255,26 @@ def _log_skipped(screenplay: Screenplay) -> None:
 # ---------------------------------------------------------------------------------------------------
 # Breaking speech into cues and lines
 
-# What a break costs, by where it falls: a pause in the text is the best place, a break that tears a
-# little word from the words it leads into the worst. A cue's end costs `_CUE_END` times as much as a line
-# break, since a viewer waits for the next cue; every cue costs `_PER_CUE`, so cues are filled.
-_SENTENCE, _CLAUSE, _LINK, _PLAIN, _DANGLING, _NEVER = 0.0, 1.0, 2.0, 4.0, 8.0, math.inf
+# What a break costs, by where it falls: a pause in the text (a sentence or clause end, before a
+# conjunction) is the best place, before a preposition the next best, and a break that tears a little word
+# from the words it leads into the worst. A cue's end costs `_CUE_END` times as much as a line break, since
+# a viewer waits for the next cue; every cue costs `_PER_CUE`, so cues are filled.
+_SENTENCE, _CLAUSE, _PHRASE, _PLAIN, _DANGLING, _NEVER = 0.0, 1.0, 2.5, 4.0, 8.0, math.inf
 _CUE_END, _PER_CUE, _OVERLONG = 4.0, 2.0, 50.0
-# per character of difference: a top line longer than the bottom one reads worse than the other way round
-_TOP_LONGER, _BOTTOM_LONGER = 0.15, 0.05
-LINK_WORDS = frozenset(
-    "and but or nor so yet because that which who whom whose where when while if unless until than though "
-    "although to of in on at with for from into onto about after before by as without through over under".split())
-_LEADING_WORDS = LINK_WORDS | frozenset("a an the my your his its our their this these those i".split())
+# uneven lines cost this much at a full line's difference, growing with its square; a top line longer than
+# the bottom one reads worse than the other way round
+_TOP_LONGER, _BOTTOM_LONGER = 8.0, 3.0
+CONJUNCTIONS = frozenset("and but or nor so yet because where when while if unless until though although".split())
+# "that", "which" and "who" lead clauses too, but as often point at a thing ("that day"): a phrase boundary
+PREPOSITIONS = frozenset("that which who whom whose to of in on at with for from into onto about after before by "
+                         "as than without through over under".split())
+# words that lead into what follows them: a line or cue ending with one leaves it hanging
+_LEADING_WORDS = CONJUNCTIONS | PREPOSITIONS | frozenset("a an the my your his its our their this these those i"
+                                                         .split())
 _ABBREVIATIONS = frozenset("mr. mrs. ms. dr. st. jr. sr. prof. mt. vs.".split())
 _CLOSING = "\"'”’)]»"
 _INNER_DASH = re.compile(r"(?<=[—–])(?=\w)")   # "know—but": a break may follow the dash
+_MARKS = re.compile(r"^\W+|\W+$")
 
 Token = tuple[str, bool]  # (text, whether a space comes before it)
 
@@ -285,7 +295,8 @@ def _join(tokens: Sequence[Token]) -> str:
 
 
 def _bare(token: str) -> str:
-    return token.strip("".join(c for c in token if not c.isalnum())).lower() if token else ""
+    """A token lower-cased without the marks around it ("(Then," -> "then")."""
+    return _MARKS.sub("", token).lower()
 
 
 def _break_cost(before: str, after: str) -> float:
@@ -299,12 +310,14 @@ def _break_cost(before: str, after: str) -> float:
         return _SENTENCE
     if _bare(before) in _LEADING_WORDS or end.lower() in _ABBREVIATIONS:
         return _DANGLING
-    return _LINK if _bare(after) in LINK_WORDS else _PLAIN
+    word = _bare(after)
+    return _CLAUSE if word in CONJUNCTIONS else _PHRASE if word in PREPOSITIONS else _PLAIN
 
 
 def _imbalance(top: int, bottom: int) -> float:
     """The cost of two lines of unequal length (in characters)."""
-    return (top - bottom) * _TOP_LONGER if top > bottom else (bottom - top) * _BOTTOM_LONGER
+    weight = _TOP_LONGER if top > bottom else _BOTTOM_LONGER
+    return weight * ((top - bottom) / LINE_CHARS) ** 2
 
 
 def _layout(tokens: Sequence[Token], costs: Sequence[float]) -> tuple[float, tuple[str, ...]] | None:

@@ -18,7 +18,7 @@ from ..errors import ReelganError
 from ..paths import output_files, remove_stale_temps, temp_prefix
 from ..script.fountain import read_fountain
 from .cast import read_cast
-from .plan import plan_film
+from .plan import plan_film, scene_headings
 from .sources import Part, Visual, VisualFactory
 from .subtitles import SubtitleBurner
 from .types import Film, FilmOptions, Outputs
@@ -32,8 +32,7 @@ def prepare_film(script: Path, cast_path: Path | None, options: FilmOptions, fee
     options.check()
     screenplay = read_fountain(script)
     shots = plan_film(screenplay, options.timing)
-    headings = [shot.heading for shot in shots if shot.kind == "title"]
-    cast = read_cast(cast_path, headings)
+    cast = read_cast(cast_path, scene_headings(shots))
     factory = VisualFactory(cast, options.size, options.device, options.hold)
     factory.check()
     steered = {}
@@ -126,7 +125,7 @@ def dry_run(script: Path, cast_path: Path | None, options: FilmOptions, shots: b
     options.check()
     screenplay = read_fountain(script)
     planned = plan_film(screenplay, options.timing)
-    cast = read_cast(cast_path, [shot.heading for shot in planned if shot.kind == "title"])
+    cast = read_cast(cast_path, scene_headings(planned))
     length = planned[-1].end
     frames = round(length * options.fps)
     generated = sum(1 for s in planned if s.kind == "shot" and cast.for_scene(s.scene).kind == "generator")

@@ -91,7 +91,8 @@ class VisualFactory:
         """The visual of one shot and who made it; `steer` (a `feedback.Steer`) replaces a generated shot's
         seed by the latent viewer feedback chose."""
         if shot.kind == TITLE:
-            return StillFrame(card(self.size, [shot.heading], small=f"Scene {shot.scene}")), Part("reelgan", "card")
+            small = f"Scene {shot.scene}" if shot.scene else None  # the opening (scene 0) has no number
+            return StillFrame(card(self.size, [shot.heading], small=small)), Part("reelgan", "card")
         if shot.kind == CREDITS:
             return StillFrame(card(self.size, credits)), Part("reelgan", "card")
         entry = self.cast.for_scene(shot.scene)
