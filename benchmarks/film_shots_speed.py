@@ -19,7 +19,6 @@ import time
 from pathlib import Path
 
 import torch
-
 from film_speed import bunny_still, tiny_generators, two_minute_script
 
 VARIANTS = {"one MP4 (--no-shots)": {"shots": False, "exports": ()},

@@ -14,7 +14,17 @@ import pytest
 from reelgan.cli.main import main
 from reelgan.film.encode import read_soft_subtitles
 from reelgan.film.plan import (
-    CUE_LINES, LINE_CHARS, OPENING, SHOT, TITLE, Subtitle, Timing, cue_lines, plan_film, scene_headings, scene_seed,
+    CUE_LINES,
+    LINE_CHARS,
+    OPENING,
+    SHOT,
+    TITLE,
+    Subtitle,
+    Timing,
+    cue_lines,
+    plan_film,
+    scene_headings,
+    scene_seed,
     speech_cues,
 )
 from reelgan.film.subtitles import SubtitleBurner, cue_text, to_srt, to_webvtt

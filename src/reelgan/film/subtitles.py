@@ -79,7 +79,7 @@ class SubtitleBurner:
         """The subtitle as (colour, alpha, top row): a strip as wide as the frame."""
         lines = self.lines(subtitle)
         px = self.text_size(lines)
-        face, stroke = font(px), max(1, round(px / 14))
+        face = font(px)
         pitch, pad = round(px * LINE_SPACING), max(1, round(px * 0.2))
         strip_h = pitch * len(lines) + 2 * pad
         box = Image.new("RGBA", (self.width, strip_h), (0, 0, 0, 0))
