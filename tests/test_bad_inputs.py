@@ -1834,6 +1834,72 @@ def _(tmp, fx):
     return ["script", "download-model", "not a valid id!!"]
 
 
+# ---- script pdf
+
+@case("script-pdf-missing-file", "does not exist")
+def _(tmp, fx):
+    return ["script", "pdf", "pilot.fountain"]
+
+
+@case("script-pdf-folder", "folder")
+def _(tmp, fx):
+    return ["script", "pdf", mkdir(tmp, "scripts")]
+
+
+@case("script-pdf-binary", "text")
+def _(tmp, fx):
+    return ["script", "pdf", write(tmp, "pilot.fountain", b"%PDF-1.4\x00\x01\x02" * 20)]
+
+
+@case("script-pdf-empty", "empty")
+def _(tmp, fx):
+    return ["script", "pdf", write(tmp, "pilot.fountain", "\n  \n")]
+
+
+@case("script-pdf-nothing-to-print", "nothing to print")
+def _(tmp, fx):
+    return ["script", "pdf", write(tmp, "pilot.fountain", "Title: Only a title\n\n[[a note]]\n\n# Act one\n")]
+
+
+@case("script-pdf-out-exists", "already exists")
+def _(tmp, fx):
+    write(tmp, "reel.pdf", b"%PDF-1.4 my own print")
+    return ["script", "pdf", screenplay(tmp)]
+
+
+@case("script-pdf-out-is-a-folder", "folder")
+def _(tmp, fx):
+    return ["script", "pdf", screenplay(tmp), "--out", mkdir(tmp, "print.pdf")]
+
+
+@case("script-pdf-out-below-a-file", BLOCKER_EXPECT)
+def _(tmp, fx):
+    return ["script", "pdf", screenplay(tmp), "--out", f"{blocker(tmp)}/reel.pdf"]
+
+
+@case("script-pdf-out-not-pdf", ".pdf")
+def _(tmp, fx):
+    return ["script", "pdf", screenplay(tmp), "--out", "reel.txt"]
+
+
+@case("script-pdf-out-is-the-script", "replace the script")
+def _(tmp, fx):
+    return ["script", "pdf", write(tmp, "reel.pdf", SCREENPLAY), "--overwrite"]
+
+
+@case("script-pdf-garbage-record", "authorship record|corrupt")
+def _(tmp, fx):
+    screenplay(tmp, "draft.fountain")
+    write(tmp, "draft.fountain.authorship.json", "{ not json")
+    return ["script", "pdf", "draft.fountain"]
+
+
+@case("script-pdf-beside-a-draft-exists", "already exists")
+def _(tmp, fx):
+    write(tmp, "drafts/draft-1.pdf", b"%PDF-1.4 my own print")
+    return ["script", "A storm at sea.", "--n", "1", "--max-new-tokens", "8", "--out", "drafts", "--pdf", "--quiet"]
+
+
 # ---- script train
 
 @case("script-train-missing-corpus", "does not exist")

@@ -1,4 +1,4 @@
-"""`reelgan script`: write scenes with a language model, outline Fountain, train models, show authorship."""
+"""`reelgan script`: write scenes with a language model, outline Fountain, print PDF, train models, show authorship."""
 
 from __future__ import annotations
 
@@ -6,19 +6,26 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import ReelganError
 from ..paths import output_files, output_folder
 from .common import add_command, subcommand_adder
 
-SUBCOMMANDS = ("write", "outline", "train", "authorship", "download-model")
+if TYPE_CHECKING:
+    from ..script.pdf import PdfResult
+
+SUBCOMMANDS = ("write", "outline", "pdf", "train", "authorship", "download-model")
 
 EXAMPLES = """\
   reelgan script "Scene: A bustling marketplace, the hero walks through."      # 3 drafts, bundled model
   reelgan script "INT. LAB - NIGHT" --n 5 --temperature 0.8 --seed 7 --out drafts/
   reelgan script "The hero returns." --continue act-one.fountain --out act-one-next.fountain --n 1
   reelgan script "A storm at sea." --model ~/models/my-writer --max-new-tokens 400
+  reelgan script "A storm at sea." --n 1 --out storm.fountain --pdf     # storm.pdf beside it
   reelgan script outline pilot.fountain
+  reelgan script pdf pilot.fountain                                        # pilot.pdf, Courier 12 pt, US letter
+  reelgan script pdf pilot.fountain --out print/pilot.pdf --scene-numbers --overwrite
   reelgan script train ~/my-scripts --out ~/models/my-writer                 # small model from scratch
   reelgan script train ~/my-scripts --base gpt2 --lr 5e-5 --steps 500 --out ~/models/gpt2-mine
   reelgan script train ~/my-scripts --out ~/models/my-writer --resume --steps 4000
@@ -67,6 +74,8 @@ def add_parser(subparsers) -> None:
     w.add_argument("--device", default="cpu", help="cpu, cuda, mps or auto (default cpu)")
     w.add_argument("--overwrite", action="store_true", help="replace existing drafts")
     w.add_argument("--quiet", action="store_true", help="do not print the drafts")
+    w.add_argument("--pdf", action="store_true", help="also print each draft as a screenplay PDF beside it "
+                   "(draft-1.pdf; needs the pdf extra: pip install 'reelgan[pdf]')")
     w.set_defaults(run=run_write)
 
     a = sub("authorship", "show which lines of a script a person wrote and which a model generated")
@@ -84,6 +93,15 @@ def add_parser(subparsers) -> None:
     o.add_argument("file", help="a .fountain file")
     o.add_argument("--json", action="store_true", help="print the outline as JSON")
     o.set_defaults(run=run_outline)
+
+    f = sub("pdf", "print a Fountain screenplay as an industry-format PDF (Courier 12 pt, US letter, title page "
+            "with the AI disclosure)")
+    f.add_argument("file", help="a .fountain file")
+    f.add_argument("--out", help="the .pdf file to write (default: beside the script, NAME.pdf)")
+    f.add_argument("--scene-numbers", action="store_true", help="print scene numbers in both margins (a heading's "
+                   "own #n#, else its place in the script)")
+    f.add_argument("--overwrite", action="store_true", help="replace an existing PDF")
+    f.set_defaults(run=run_pdf)
 
     t = sub("train", "train a screenplay model on a folder of Fountain or text files (resumable)")
     t.add_argument("corpus", help="a folder of .fountain/.txt/.md files, or one file")
@@ -119,9 +137,10 @@ def add_trust_pickle(parser) -> None:
     parser.add_argument("--trust-pickle", action="store_true", help=TRUST_PICKLE_HELP)
 
 
-def _draft_paths(out: Path, n: int, overwrite: bool) -> list[Path]:
-    """The drafts' paths (each checked, with its authorship record beside it)."""
+def _draft_paths(out: Path, n: int, overwrite: bool, pdf: bool = False) -> list[Path]:
+    """The drafts' paths (each checked, with its authorship record and, with `pdf`, its PDF beside it)."""
     from ..script.authorship import record_path
+    from ..script.pdf import pdf_path
 
     if out.suffix.lower() == ".fountain":
         if n != 1:
@@ -129,7 +148,9 @@ def _draft_paths(out: Path, n: int, overwrite: bool) -> list[Path]:
         paths = [out]
     else:
         paths = [output_folder(out) / f"draft-{i + 1}.fountain" for i in range(n)]
-    output_files([target for path in paths for target in (path, record_path(path))], overwrite)
+    companions = [record_path, *([pdf_path] if pdf else [])]
+    output_files([target for path in paths for target in (path, *(beside(path) for beside in companions))],
+                 overwrite)
     return paths
 
 
@@ -140,6 +161,7 @@ def run_write(args: argparse.Namespace) -> int:
     from ..script.draft import SamplingConfig, prompt_elements
     from ..script.fountain import read_fountain
     from ..script.model import load_language_model
+    from ..script.pdf import pdf_path, require_reportlab, write_screenplay_pdf
 
     sampling = SamplingConfig(args.temperature, args.top_k, args.top_p, args.repetition_penalty,
                               args.max_new_tokens, args.seed)
@@ -148,14 +170,42 @@ def run_write(args: argparse.Namespace) -> int:
         raise ReelganError(f"--n must be 1-100; got {args.n}")
     prompt_elements(args.prompt)  # an empty prompt fails before the model loads
     given = read_fountain(args.given) if args.given else None
-    paths = _draft_paths(Path(args.out), args.n, args.overwrite)
+    paths = _draft_paths(Path(args.out), args.n, args.overwrite, args.pdf)
+    if args.pdf:
+        require_reportlab()  # a missing extra fails before the model loads
     lm = load_language_model(args.model, str(pick_device(args.device)), download=args.download,
                              trust_pickle=args.trust_pickle)
     written = write_drafts(lm, args.prompt, sampling, paths, given)
+    for path in paths if args.pdf else ():
+        _warn_unprintable(write_screenplay_pdf(path, pdf_path(path), overwrite=args.overwrite))
     for path, text, record in written if not args.quiet else ():
         print(f"--- {path} (seed {record['seed']})\n{text}")
-    print(f"wrote {len(written)} draft(s) with {args.model} (sha256 {lm.sha256[:12]}); authorship records beside "
-          "them", file=sys.stderr)
+    beside = "authorship records and PDFs" if args.pdf else "authorship records"
+    print(f"wrote {len(written)} draft(s) with {args.model} (sha256 {lm.sha256[:12]}); {beside} beside them",
+          file=sys.stderr)
+    return 0
+
+
+def _warn_unprintable(result: PdfResult) -> None:
+    """One stderr line when the PDF holds characters its Courier fonts have no glyph for."""
+    if result.unprintable:
+        shown = " ".join(result.unprintable[:12]) + (" ..." if len(result.unprintable) > 12 else "")
+        print(f"warning: {result.path}: Courier has no glyph for {shown}; they print as boxes or symbols",
+              file=sys.stderr)
+
+
+def run_pdf(args: argparse.Namespace) -> int:
+    """Print a Fountain file as a screenplay PDF; nothing is written when anything is wrong."""
+    from ..script.pdf import pdf_path, write_screenplay_pdf
+
+    script = Path(args.file)
+    out = Path(args.out) if args.out else pdf_path(script)
+    if out.suffix.lower() != ".pdf":
+        raise ReelganError(f"--out {out} does not end in .pdf; give a PDF file name such as "
+                           f"{pdf_path(script).name}")
+    result = write_screenplay_pdf(script, out, scene_numbers=args.scene_numbers, overwrite=args.overwrite)
+    _warn_unprintable(result)
+    print(f"{result.path}: title page and {result.pages} page(s). {result.disclosure.text}")
     return 0
 
 
