@@ -316,3 +316,12 @@ def test_clip_generators_are_explored_by_their_middle_frame_and_exported_as_vide
     exported = studio.explore("export", {"run": "00002-clip"})
     assert exported["files"] == ["/files/00002-clip/explore/picks/sample000001.mp4"]
     assert exported["grid"].endswith("picks-grid.mp4")
+
+
+def test_a_broken_fountain_script_fails_its_film_job_with_the_renderers_message(runs):
+    studio = Studio(runs)
+    job = studio.film({"script": "Just some words.\n\nAnd more words, but no scene heading.\n"})
+    wait_for(lambda: studio.jobs.get(job["id"]).status not in ("starting", "running"), timeout=60)
+    described = studio.jobs.get(job["id"]).describe()
+    assert described["status"] == "failed" and described["error"].startswith("error:")
+    assert "scene" in described["error"]

@@ -90,6 +90,26 @@ function renderRuns(runs) {
   }
 }
 
+function drawMetrics(rows) {
+  // The first metric the run measures (FID, KID ...) against the step, lower is better.
+  const canvas = $("metric-chart");
+  const ctx = canvas.getContext("2d");
+  ctx.clearRect(0, 0, canvas.width, canvas.height);
+  const key = rows.length ? Object.keys(rows[0]).find((k) => k !== "step" && typeof rows[0][k] === "number") : null;
+  if (!key || rows.length < 1) { ctx.fillStyle = "#333"; ctx.fillText("no metrics yet (train with --metrics-every)", 10, 20); return; }
+  const values = rows.map((r) => r[key]);
+  const lo = Math.min(...values), hi = Math.max(...values);
+  const x = (i) => 40 + (rows.length > 1 ? i / (rows.length - 1) : 0.5) * (canvas.width - 50);
+  const y = (v) => canvas.height - 20 - ((v - lo) / (hi - lo || 1)) * (canvas.height - 40);
+  ctx.strokeStyle = "#999"; ctx.strokeRect(40, 10, canvas.width - 50, canvas.height - 30);
+  ctx.fillStyle = "#333"; ctx.fillText(hi.toFixed(2), 2, 16); ctx.fillText(lo.toFixed(2), 2, canvas.height - 20);
+  ctx.fillText(key, 50, 24);
+  ctx.strokeStyle = "#6c3483"; ctx.beginPath();
+  values.forEach((v, i) => { if (i === 0) ctx.moveTo(x(i), y(v)); else ctx.lineTo(x(i), y(v)); });
+  ctx.stroke();
+  values.forEach((v, i) => { ctx.fillStyle = "#6c3483"; ctx.fillRect(x(i) - 2, y(v) - 2, 4, 4); });
+}
+
 function drawCurves(curves) {
   const canvas = $("loss-chart");
   const ctx = canvas.getContext("2d");
@@ -118,6 +138,7 @@ async function refreshDetail() {
     $("run-detail").hidden = false;
     $("run-title").textContent = data.run;
     drawCurves(data.curves);
+    drawMetrics(data.metrics);
     if (data.samples) $("run-samples").src = `${data.samples}?t=${Date.now()}`;
     const rows = data.metrics.slice(-5).map((m) => `<tr><td>step ${m.step}</td><td>${Object.entries(m).filter(([k]) => k !== "step").map(([k, v]) => `${k} ${typeof v === "number" ? v.toFixed(3) : v}`).join(", ")}</td></tr>`);
     $("run-metrics").innerHTML = rows.join("");
