@@ -134,3 +134,19 @@ def test_an_earlier_shots_folder_is_kept_unless_overwritten(script, capsys):
     assert "already exists" in capsys.readouterr().err
     assert main(["film", str(script), "--out", str(script.with_suffix(".mp4")), *FILM, "--overwrite"]) == 0
     assert sorted(p.name for p in script.with_name("two.shots").iterdir()) == before
+
+
+def test_the_contact_sheet_pdf_has_real_text_and_captions_fit_their_cells(script):
+    from PIL import ImageFont
+
+    from reelgan.glyphs.sheet import wrap_pixels
+
+    pypdf = pytest.importorskip("pypdf")
+    render(script)
+    reader = pypdf.PdfReader(str(script.with_name("two.sheet.pdf")))
+    text = "".join(page.extract_text() for page in reader.pages)
+    assert "INT. LAB - NIGHT" in text and "ANNA: Is anyone there?" in text  # text, not a picture of it
+    assert "compositeSynthetic" in reader.metadata.subject or "machine-generated" in reader.metadata.subject
+    face = ImageFont.load_default(size=12)
+    long = "A caption with a-very-long-hyphenated-compound and Wwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwww letters"
+    assert all(face.getlength(line) <= 240 for line in wrap_pixels(long, face, 240))

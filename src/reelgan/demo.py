@@ -102,7 +102,7 @@ def write_glyph_studio(G, run_dir: Path, warn: Callable[[str], None] = print) ->
     """The glyph studio on the demo's generator: a phrase glyph, a captioned sheet, SVG + transparent PNG."""
     from .glyphs.phrase import phrase_glyph, render_phrase
     from .glyphs.procedural import procedural_record
-    from .glyphs.sheet import contact_sheet, save_sheet
+    from .glyphs.sheet import contact_sheet, glyph_cells, save_sheet
     from .glyphs.vector import trace_svg, transparent_png, write_svg
     from .media import to_uint8
 
@@ -110,9 +110,11 @@ def write_glyph_studio(G, run_dir: Path, warn: Callable[[str], None] = print) ->
     save_png(run_dir / "phrase.png", render_phrase(DEMO_PHRASE, 512),
              procedural_record(glyph.ring_seed, phrase=DEMO_PHRASE, words=glyph.words))
     samples = to_uint8(G.sample(32, seed=0))[..., 0]  # (32, H, W) gray, seeds 0..31
-    sheet = contact_sheet(list(samples), [f"seed {i}" for i in range(32)], columns=8, cell=96,
+    captions = [f"seed {i}" for i in range(32)]
+    sheet = contact_sheet(list(samples), captions, columns=8, cell=96,
                           title=f"reelgan demo: generated glyphs, step {G.spec['trained_steps']}")
-    save_sheet(sheet, run_dir / "sheet.png", make_record(generator_hash=G.hash, seed=0, n=32))
+    save_sheet(sheet, run_dir / "sheet.png", make_record(generator_hash=G.hash, seed=0, n=32),
+               cells=glyph_cells(list(samples), captions), columns=8)
     seed = next((i for i, sample in enumerate(samples) if "<path" in trace_svg(sample, size=1024)), None)
     if seed is None:
         warn("warning: none of the first 32 samples has ink enough to trace, so glyph.svg is empty: train longer")

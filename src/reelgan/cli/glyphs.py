@@ -164,7 +164,7 @@ def _load_generator(path: str):
 
 def run_sheet(args: argparse.Namespace) -> int:
     """Lay the glyphs out with captions; write PNG and PDF."""
-    from ..glyphs.sheet import contact_sheet, save_sheet
+    from ..glyphs.sheet import contact_sheet, glyph_cells, save_sheet
 
     out = Path(args.out)
     if args.cell < 16 or args.columns < 1:
@@ -176,7 +176,7 @@ def run_sheet(args: argparse.Namespace) -> int:
     output_file(out.with_suffix(".pdf"), args.overwrite)
     glyphs, captions, record = _sheet_glyphs(args)
     sheet = contact_sheet(glyphs, captions, columns=args.columns, cell=args.cell)
-    png, pdf = save_sheet(sheet, out, record)
+    png, pdf = save_sheet(sheet, out, record, cells=glyph_cells(glyphs, captions), columns=args.columns)
     print(f"wrote {png} and {pdf} ({len(glyphs)} glyphs)")
     return 0
 

@@ -6,7 +6,6 @@ Production designers pick glyphs from sheets; the caption is what brings a chose
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +14,7 @@ from PIL import Image, ImageDraw, ImageFont
 from ..errors import ReelganError
 from ..media import save_png
 from ..media.images import atomic_path
+from ..media.sheet_pdf import Cell, write_sheet_pdf
 from ..provenance import check_record, record_json
 
 CAPTION_PX = 13  # caption font size in pixels
@@ -35,8 +35,7 @@ def contact_sheet(glyphs: list[np.ndarray], captions: list[str], columns: int = 
         raise ReelganError(f"{len(glyphs)} glyphs but {len(captions)} captions")
     font = _font(CAPTION_PX)
     columns = max(1, min(columns, len(glyphs)))
-    wrap = max(8, int(cell / (0.55 * CAPTION_PX)))  # characters per caption line, roughly
-    lines = [textwrap.wrap(text, wrap)[:3] or [""] for text in captions]
+    lines = [wrap_pixels(text, font, cell)[:3] or [""] for text in captions]
     caption_h = (max(map(len, lines)) * (CAPTION_PX + 3)) + 4
     rows = -(-len(glyphs) // columns)
     title_h = (CAPTION_PX + 12) if title else 0
@@ -57,11 +56,42 @@ def contact_sheet(glyphs: list[np.ndarray], captions: list[str], columns: int = 
     return np.asarray(sheet)
 
 
-def save_sheet(sheet: np.ndarray, png_path: str | Path, record: dict) -> tuple[Path, Path]:
-    """Write the sheet as PNG (with the provenance record) and as a one-page PDF beside it.
+def wrap_pixels(text: str, font: ImageFont.ImageFont, width: float) -> list[str]:
+    """`text` broken between words into lines no wider than `width` pixels in `font` (so captions stay in
+    their cell whatever the letters); a word wider than the cell is cut."""
+    lines: list[str] = []
+    current = ""
+    for word in text.split():
+        while font.getlength(word) > width and len(word) > 1:
+            cut = max(1, int(len(word) * width / font.getlength(word)) - 1)
+            if current:
+                lines.append(current)
+                current = ""
+            lines.append(word[:cut])
+            word = word[cut:]
+        trial = f"{current} {word}".strip()
+        if font.getlength(trial) <= width:
+            current = trial
+        else:
+            lines.append(current)
+            current = word
+    return lines + ([current] if current else [])
 
-    The PDF's metadata says it is machine-made: its subject names the IPTC digital source type and its
-    keywords hold the record as JSON.
+
+def glyph_cells(glyphs: list[np.ndarray], captions: list[str]) -> list[Cell]:
+    """Glyphs (H, W) uint8 and their captions as cells of a vector PDF sheet."""
+    return [Cell(np.repeat(np.asarray(g)[..., None], 3, axis=2) if np.asarray(g).ndim == 2 else np.asarray(g),
+                 (text,)) for g, text in zip(glyphs, captions)]
+
+
+def save_sheet(sheet: np.ndarray, png_path: str | Path, record: dict, cells: list[Cell] | None = None,
+               columns: int = 4) -> tuple[Path, Path]:
+    """Write the sheet as PNG (with the provenance record) and as a PDF beside it.
+
+    With `cells` (pictures and captions), the PDF is vector pages with the pictures embedded and the captions
+    as real text (`media.sheet_pdf`); without, one page of the raster sheet. Either way the PDF's metadata
+    says it is machine-made: its subject names the IPTC digital source type and its keywords hold the record
+    as JSON.
     """
     png_path = Path(png_path)
     if png_path.suffix.lower() != ".png":
@@ -69,6 +99,9 @@ def save_sheet(sheet: np.ndarray, png_path: str | Path, record: dict) -> tuple[P
     check_record(record)
     pdf_path = png_path.with_suffix(".pdf")
     save_png(png_path, sheet, record)
+    if cells:
+        write_sheet_pdf(pdf_path, cells, png_path.stem.removesuffix(".sheet"), record, columns)
+        return png_path, pdf_path
     with atomic_path(pdf_path, ".pdf") as tmp:
         Image.fromarray(sheet).save(
             tmp, format="PDF", resolution=150.0, title=png_path.stem, creator=record["software"],
