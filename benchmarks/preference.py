@@ -133,6 +133,18 @@ def untrained(resolution: int) -> Generator:
     return Generator(build_from_spec(spec), spec)
 
 
+def markdown(result: dict) -> str:
+    """The liked share after 0, 1, 3, 5 rounds (loop / random) and the spread at round 3, per taste."""
+    rows = ["| generator | taste | after 0 | 1 | 3 | 5 rounds | random (mean) | spread at 3 |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for name, data in result["generators"].items():
+        for taste, t in data["tastes"].items():
+            loop, random = t["loop"], t["random"]
+            rows.append(f"| {name} | {taste} | {loop[0]:.2f} | {loop[1]:.2f} | {loop[3]:.2f} | {loop[5]:.2f} | "
+                        f"{sum(random) / len(random):.2f} | {t['spread'][3]:.2f} |")
+    return "\n".join(rows)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--generator", action="append", default=[], metavar="NAME=PATH",
@@ -183,6 +195,8 @@ def main() -> int:
         result["generators"][name] = {"path": path, "tastes": per_taste}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=1) + "\n")
+    if result["generators"]:
+        print(markdown(result))
     print(f"wrote {args.out}")
     return 0
 
