@@ -72,6 +72,7 @@ class Studio:
         self.work = self.runs / "studio"
         self.jobs = Jobs()
         self._explorers: dict[str, Explorer] = {}
+        self._directions: dict[tuple, object] = {}  # (run, method, count) -> Directions: PCA takes seconds
         self._lock = threading.Lock()  # one exploration step at a time: torch and the lineage file are shared
 
     # ---- runs ---------------------------------------------------------------------------------------------
@@ -242,8 +243,15 @@ class Studio:
         method = str(params.get("method", "sefa"))
         check_choice("method", method, METHODS)
         count = _int(params, "count", 6, 1, 16)
-        directions = explorer.directions(method, count)
+        directions = self._directions_of(explorer, params, method, count)
         return {"method": method, "count": len(directions), "strengths": directions.strengths.tolist()}
+
+    def _directions_of(self, explorer: Explorer, params: dict, method: str, count: int):
+        """The run's directions, computed once per method and count (a slider moves many times)."""
+        key = (params.get("run"), method, count)
+        if key not in self._directions:
+            self._directions[key] = explorer.directions(method, count)
+        return self._directions[key]
 
     def _moved(self, explorer: Explorer, params: dict):
         base = explorer.lineage.get(_int(params, "of", None))
@@ -252,7 +260,7 @@ class Studio:
         amounts = params.get("amounts", [])
         if not isinstance(amounts, list) or not all(isinstance(a, (int, float)) and abs(a) <= 10 for a in amounts):
             raise ReelganError("amounts is a list of numbers from -10 to 10, one per slider")
-        directions = explorer.directions(method, max(1, len(amounts)))
+        directions = self._directions_of(explorer, params, method, max(1, len(amounts)))
         z = base.z + sum(float(a) * v for a, v in zip(amounts, directions.vectors))
         return base, z
 
