@@ -2,7 +2,9 @@
 
 The script and cast of `film_speed.py` (5 scenes, about 123 s of film, an image generator, a clip generator
 and a still, 640x360 at 24 fps) are rendered as: one MP4 only (`--no-shots`), with per-shot media (today's
-default), and with per-shot media plus every export (otioz, fcp7, edl). The variants alternate over
+default), with per-shot media plus every export (otioz, fcp7, edl), and with per-shot media plus temp
+dialogue (`--voice`: every cue spoken by espeak-ng, an AAC track, one WAV per cue; its film is longer,
+since shots stretch to the speech, so compare film seconds per second too). The variants alternate over
 `--rounds` rounds in one invocation, so that a drift in the machine's speed hits them alike. Also checks
 `--dry-run`'s estimate against the measured time.
 
@@ -23,7 +25,8 @@ from film_speed import bunny_still, tiny_generators, two_minute_script
 
 VARIANTS = {"one MP4 (--no-shots)": {"shots": False, "exports": ()},
             "per-shot media": {"shots": True, "exports": ()},
-            "per-shot media + otioz, fcp7, edl": {"shots": True, "exports": ("otioz", "fcp7", "edl")}}
+            "per-shot media + otioz, fcp7, edl": {"shots": True, "exports": ("otioz", "fcp7", "edl")},
+            "per-shot media + voice": {"shots": True, "exports": (), "voice": True}}
 
 
 def main() -> None:
@@ -34,6 +37,7 @@ def main() -> None:
     from reelgan.film.render import FilmOptions, dry_run, render_film
 
     times: dict[str, list[float]] = {name: [] for name in VARIANTS}
+    lengths: dict[str, float] = {}  # seconds of film per variant (--voice stretches shots to the speech)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         image, clip = tiny_generators(folder)
@@ -42,20 +46,21 @@ def main() -> None:
         script.write_text(two_minute_script())
         cast.write_text(f'default = "{image}"\n[scenes]\n2 = "{clip}"\n5 = "{clip}"\n3 = "still.png"\n')
         estimate = {shots: dry_run(script, cast, FilmOptions(), shots)["estimated_render_s"] for shots in (0, 1)}
-        length = 0.0
         for round_ in range(args.rounds):
-            for name, variant in VARIANTS.items():
-                out = folder / f"r{round_}-{len(times[name])}" / "film.mp4"
+            for index, (name, variant) in enumerate(VARIANTS.items()):
+                out = folder / f"r{round_}-{index}" / "film.mp4"
+                options = FilmOptions(voice=variant.get("voice", False))
                 start = time.perf_counter()
-                record = render_film(script, out, cast, FilmOptions(), **variant)
+                record = render_film(script, out, cast, options, shots=variant["shots"], exports=variant["exports"])
                 times[name].append(time.perf_counter() - start)
-                length = record["shots"][-1]["start"] + record["shots"][-1]["duration"]
+                lengths[name] = record["shots"][-1]["start"] + record["shots"][-1]["duration"]
                 print(f"round {round_ + 1} {name}: {times[name][-1]:.1f} s", flush=True)
+    length = lengths["one MP4 (--no-shots)"]
     results = {"machine": f"{platform.machine()}, {torch.get_num_threads()} torch threads",
                "film_seconds": round(length, 2), "size": "640x360", "fps": 24,
                "dry_run_estimate_s": {"no shots": estimate[0], "shots": estimate[1]},
-               "variants": {name: {"render_s": [round(t, 2) for t in ts],
-                                   "film_seconds_per_second": [round(length / t, 3) for t in ts]}
+               "variants": {name: {"film_seconds": round(lengths[name], 2), "render_s": [round(t, 2) for t in ts],
+                                   "film_seconds_per_second": [round(lengths[name] / t, 3) for t in ts]}
                             for name, ts in times.items()}}
     print(json.dumps(results, indent=2))
     if args.out:

@@ -2235,6 +2235,131 @@ def _(tmp, fx):
     return ["train", "--resume", "latest", "--out", ".", "--steps", "4", "--no-progress"]
 
 
+# ---- synth
+
+SYNTH_OUT = ["--out", "synth", "--device", "cpu", "--no-progress"]
+SYNTH_EXPORT_CASES = [
+    ("n-per-class-unconditional", ["--n-per-class", "2"], "class-conditional"),
+    ("no-count", [], "--n"),
+    ("n-and-n-per-class", ["--n", "2", "--n-per-class", "2"], "not both"),
+    ("n-zero", ["--n", "0"], "--n"),
+    ("n-not-a-number", ["--n", "two"], "invalid int"),
+    ("layout-bogus", ["--n", "2", "--layout", "parquet"], "layout"),
+    ("shard-size-zero", ["--n", "2", "--layout", "npz", "--shard-size", "0"], "shard-size"),
+    ("shard-size-with-imagefolder", ["--n", "2", "--shard-size", "4"], "shard-size"),
+    ("truncation-zero", ["--n", "2", "--truncation", "0"], "truncation"),
+    ("truncation-above-one", ["--n", "2", "--truncation", "2"], "truncation"),
+    ("truncation-nan", ["--n", "2", "--truncation", "nan"], "truncation"),
+    ("seed-negative", ["--n", "2", "--seed", "-3"], "seed"),
+    ("batch-zero", ["--n", "2", "--batch", "0"], "batch"),
+    ("balance-unconditional", ["--n", "2", "--balance"], "class-conditional"),
+    ("classes-unconditional", ["--n", "2", "--classes", "a"], "no classes"),
+    ("real-without-reject-copies", ["--n", "2", "--real", "logograms"], "--reject-copies"),
+    ("reject-real-missing", ["--n", "2", "--reject-copies", "--real", "no-such-folder"], "does not exist"),
+    ("reject-real-too-few", ["--n", "2", "--reject-copies", "--real", "IMAGES"], "20|at least"),
+    ("copy-quantile-one", ["--n", "2", "--reject-copies", "--copy-quantile", "1"], "quantile"),
+    ("max-real-five", ["--n", "2", "--reject-copies", "--max-real", "5"], "max-real"),
+]
+for _id, _flags, _expect in SYNTH_EXPORT_CASES:
+    def _synth_build(tmp, fx, flags=_flags):
+        flags = [image_folder(tmp) if f == "IMAGES" else f for f in flags]
+        return ["synth", "export", run_copy(tmp, fx), *SYNTH_OUT, *flags]
+    add(f"synth-export-{_id}", _synth_build, _expect)
+
+for _name in ("garbage-pt", "json-missing-fields", "safetensors-flipped-byte", "missing-path"):
+    _build, _expect = SOURCE_VARIANTS[_name]
+    add(f"synth-export-source-{_name}",
+        lambda tmp, fx, b=_build: ["synth", "export", b(tmp, fx), *SYNTH_OUT, "--n", "2"], _expect)
+
+
+@case("synth-export-out-exists", "already exists")
+def _(tmp, fx):
+    write(tmp, "synth/notes.txt", "mine\n")
+    return ["synth", "export", run_copy(tmp, fx), *SYNTH_OUT, "--n", "2"]
+
+
+@case("synth-export-out-is-a-file", BLOCKER_EXPECT)
+def _(tmp, fx):
+    return ["synth", "export", run_copy(tmp, fx), "--out", blocker(tmp), "--n", "2", "--device", "cpu"]
+
+
+@case("synth-export-out-below-a-file", BLOCKER_EXPECT)
+def _(tmp, fx):
+    return ["synth", "export", run_copy(tmp, fx), "--out", f"{blocker(tmp)}/synth", "--n", "2", "--device", "cpu"]
+
+
+@case("synth-export-other-settings-than-the-export-there", "other settings")
+def _(tmp, fx):
+    run = run_copy(tmp, fx)
+    assert main(["synth", "export", run, *SYNTH_OUT, "--n", "2"]) == 0
+    return ["synth", "export", run, *SYNTH_OUT, "--n", "3"]
+
+
+@case("synth-export-damaged-progress-record", "damaged")
+def _(tmp, fx):
+    write(tmp, "synth/.synth-progress.json", "{oops")
+    return ["synth", "export", run_copy(tmp, fx), *SYNTH_OUT, "--n", "2"]
+
+
+@case("synth-export-reject-copies-of-unknown-training-data", "--real")
+def _(tmp, fx):
+    ex = export_copy(tmp, fx)
+    spec_path = tmp / ex / "generator.json"
+    spec_path.write_text(json.dumps({**json.loads(spec_path.read_text()), "dataset": "/gone/stills"}))
+    return ["synth", "export", f"{ex}/generator.safetensors", *SYNTH_OUT, "--n", "2", "--reject-copies"]
+
+
+def synth_classes(tmp: Path) -> str:
+    """A folder of two class subfolders of small PNGs, as `synth score --real` reads it."""
+    for name in ("a", "b"):
+        for i in range(3):
+            write(tmp, f"classes/{name}/{i}.png", png_bytes(seed=i))
+    return "classes"
+
+
+SYNTH_SCORE_CASES = [
+    ("epochs-zero", ["--epochs", "0"], "--epochs"),
+    ("seed-negative", ["--seed", "-1"], "--seed"),
+    ("test-fraction-one", ["--test-fraction", "1"], "--test-fraction"),
+    ("subset-fraction-zero", ["--subset-fraction", "0"], "--subset-fraction"),
+    ("resolution-four", ["--resolution", "4"], "--resolution"),
+    ("class-depth-zero", ["--class-depth", "0"], "--class-depth"),
+    ("device-bogus", ["--device", "tpu"], "device"),
+]
+for _id, _flags, _expect in SYNTH_SCORE_CASES:
+    add(f"synth-score-{_id}", lambda tmp, fx, flags=_flags: ["synth", "score", mkdir(tmp, "synth"), "--real",
+                                                             synth_classes(tmp), "--no-progress", *flags], _expect)
+
+
+@case("synth-score-missing-folder", "not a folder")
+def _(tmp, fx):
+    return ["synth", "score", "no-such-set", "--real", synth_classes(tmp), "--no-progress"]
+
+
+@case("synth-score-unconditional-export", "no class labels")
+def _(tmp, fx):
+    assert main(["synth", "export", run_copy(tmp, fx), *SYNTH_OUT, "--n", "2"]) == 0
+    return ["synth", "score", "synth", "--real", synth_classes(tmp), "--no-progress"]
+
+
+@case("synth-score-unfinished-export", "unfinished")
+def _(tmp, fx):
+    write(tmp, "synth/.synth-progress.json", json.dumps({"format": "reelgan-synth-progress-1", "complete": False,
+                                                         "settings": {"layout": "imagefolder", "classes": [0]}}))
+    return ["synth", "score", "synth", "--real", synth_classes(tmp), "--no-progress"]
+
+
+@case("synth-score-real-logograms", "no classes")
+def _(tmp, fx):
+    return ["synth", "score", mkdir(tmp, "synth"), "--real", "logograms", "--no-progress"]
+
+
+@case("synth-score-report-exists", "already exists")
+def _(tmp, fx):
+    write(tmp, "synth-score.json", "{}\n")
+    return ["synth", "score", mkdir(tmp, "synth"), "--real", synth_classes(tmp), "--no-progress"]
+
+
 @pytest.mark.parametrize("bad", CASES, ids=[c.id for c in CASES])
 def test_bad_input_is_refused_cleanly(bad: Case, isolated, fx, capsys):
     if bad.skip_if is not None and (reason := bad.skip_if()):

@@ -18,7 +18,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("data", "media"),
     ("gan",),
     ("metrics", "glyphs"),
-    ("training", "script", "explore"),
+    ("training", "script", "explore", "synth"),
     ("film",),
     ("demo",),
     ("studio",),

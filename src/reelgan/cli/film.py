@@ -16,6 +16,7 @@ EXAMPLES = """\
   reelgan film pilot.fountain --out pilot.mp4 --c2pa-cert chain.pem --c2pa-key key.pem   # signed (reelgan[c2pa])
   reelgan film pilot.fountain --cast cast.toml --feedback ratings.json --out pilot-v2.mp4  # steered by viewers
   reelgan film pilot.fountain --out pilot.mp4 --export fcp7,edl,otioz   # for Premiere, Resolve, Avid (reelgan[nle])
+  reelgan film pilot.fountain --out pilot.mp4 --voice       # temp dialogue read by espeak-ng (reelgan[voice])
 
 cast.toml:
   default = "runs/00001-logograms-r3gan-32"        # a run folder, .pt, .safetensors, or an image
@@ -87,6 +88,10 @@ def add_parser(subparsers) -> None:
     p.add_argument("--feedback", help='viewers\' ratings of an earlier render, JSON: {"shots": {"3": 5, "4": [1, 2]}} '
                    "(1-5 stars by shot index in its .authorship.json, one viewer or several); generated shots are "
                    "steered toward what was liked")
+    p.add_argument("--voice", action="store_true", help="temp dialogue: speak every subtitle with espeak-ng's "
+                   "offline formant synthesis, one voice per character, over quiet room tone; the MP4 gets an "
+                   "AAC track, FILM.voice/ one WAV per line, the timeline an audio track, and shots last as "
+                   "long as their speech. Needs pip install 'reelgan[voice]'")
     p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
     p.set_defaults(run=run)
 
@@ -107,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
                     args.title_seconds, args.credits_seconds)
     options = FilmOptions(width, args.height, args.fps, args.fade, timing, not args.no_burn_subtitles,
                           args.soft_subtitles, not args.no_watermark, args.device, hold=args.hold,
-                          action_captions=args.action_captions, label=args.label)
+                          action_captions=args.action_captions, label=args.label, voice=args.voice)
     if args.dry_run:
         from ..film.render import dry_run
 
@@ -134,6 +139,6 @@ def run(args: argparse.Namespace) -> int:
         steered = record["steered_by_feedback"]
         print(f"viewer feedback changed {len(steered)} shot(s): {', '.join(map(str, steered)) or 'none'} "
               "(why: the .authorship.json, each shot's picture.steered)", file=sys.stderr)
-    for path in Outputs(Path(args.out), not args.no_shots, exports).all().values():
+    for path in Outputs(Path(args.out), not args.no_shots, exports, args.voice).all().values():
         print(path)
     return 0

@@ -28,12 +28,13 @@ from . import (
     plot,
     script,
     studio,
+    synth,
     train,
     verify,
 )
 
 COMMANDS = (train, generate, interpolate, export, explore, studio, metrics, plot, audit, glyphs, script, film, verify,
-            demo)
+            synth, demo)
 
 
 class OneLineErrorParser(argparse.ArgumentParser):

@@ -3,17 +3,21 @@
 
 One timeline, built once: a clip per shot, dissolves between them, dialogue as markers on their clips. With
 per-shot media (shots.py) each clip points at its own file, trimmed to the cut, its handles left for the
-dissolves; without it, each clip points at its stretch of the film's MP4.
+dissolves; without it, each clip points at its stretch of the film's MP4. A voiced film (--voice) also has
+an audio track, A1: each cue's WAV (FILM.voice/) as a clip from the cue's first frame, gaps between them.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+import math
+from collections.abc import Callable
+from pathlib import Path, PurePosixPath
 
 from ..errors import ReelganError
 from .plan import frame_at
 from .shots import ShotMedia, cut_frames
 from .types import EXPORTS, Film
+from .voice import ENGINE, VOICE_SUFFIX, line_name
 
 NLE_EXTRA = "pip install 'reelgan[nle]'"
 
@@ -40,9 +44,12 @@ def check_exports(names: list[str], fps: int, shots: bool) -> None:
                                f"({', '.join(map(str, TIMECODE_RATES))}); got --fps {fps}")
 
 
-def build_timeline(film: Film, media_url: str, shots: list[ShotMedia] | None = None, shot_url=None):
+def build_timeline(film: Film, media_url: str, shots: list[ShotMedia] | None = None, shot_url=None,
+                   voice_url: Callable[[str], str] | None = None):
     """The cut as an OpenTimelineIO Timeline. `shot_url(media)` gives each shot file's URL (default: its
-    path relative to the film's folder); without `shots` every clip points at `media_url`, the film's MP4."""
+    path relative to the film's folder); without `shots` every clip points at `media_url`, the film's MP4.
+    A voiced film gets an audio track whose clips point at `voice_url(WAV name)` (default: FILM.voice/NAME
+    beside `media_url`)."""
     import opentimelineio as otio
 
     fps = film.options.fps
@@ -81,7 +88,41 @@ def build_timeline(film: Film, media_url: str, shots: list[ShotMedia] | None = N
                 name=f"{subtitle.speaker}: {subtitle.text}",
                 marked_range=time_range(rational(offset, fps), rational(length, fps))))
         track.append(clip)
+    if film.dialogue is not None:
+        folder = PurePosixPath(media_url).stem + VOICE_SUFFIX
+        timeline.tracks.append(_voice_track(film, voice_url or (lambda name: f"{folder}/{name}")))
     return timeline
+
+
+def _voice_track(film: Film, voice_url: Callable[[str], str]):
+    """The audio track of a voiced film: each cue's WAV from the cue's first frame, for as many frames as its
+    speech lasts (rounded up, and never into the next cue), with gaps between and up to the film's end."""
+    import opentimelineio as otio
+
+    fps = film.options.fps
+    rational, time_range = otio.opentime.RationalTime, otio.opentime.TimeRange
+    track = otio.schema.Track(name="A1", kind=otio.schema.TrackKind.Audio)
+    cues, clock = film.subtitles, 0  # clock: frames of the track laid so far
+    for index, cue in enumerate(cues):
+        start = max(clock, frame_at(cue.start, fps))
+        until = frame_at(cues[index + 1].start, fps) if index + 1 < len(cues) else film.frame_count
+        length = max(1, min(math.ceil(film.dialogue.seconds(cue.speaker, cue.text) * fps), until - start))
+        if start > clock:
+            track.append(otio.schema.Gap(source_range=time_range(rational(0, fps), rational(start - clock, fps))))
+        name = line_name(index, cue.speaker)
+        reference = otio.schema.ExternalReference(
+            target_url=voice_url(name), available_range=time_range(rational(0, fps), rational(length, fps)))
+        reference.name = name
+        clip = otio.schema.Clip(name=f"{index:03d} {cue.speaker}", media_reference=reference,
+                                source_range=time_range(rational(0, fps), rational(length, fps)))
+        clip.metadata["reelgan"] = {"speaker": cue.speaker, "text": cue.text, "engine": ENGINE,
+                                    "voice": film.dialogue.voice(cue.speaker).label}
+        track.append(clip)
+        clock = start + length
+    rest = film.frame_count - clock  # frames
+    if rest > 0:
+        track.append(otio.schema.Gap(source_range=time_range(rational(0, fps), rational(rest, fps))))
+    return track
 
 
 def write_exports(film: Film, names: list[str], staged: dict[str, Path], final: dict[str, Path],
@@ -93,11 +134,14 @@ def write_exports(film: Film, names: list[str], staged: dict[str, Path], final: 
     for name in names:
         _, adapter, _ = EXPORTS[name]
         if name == "otioz":
-            timeline = build_timeline(film, final["mp4"].name, shots, lambda m: m.mp4.resolve().as_uri())
+            voice = staged.get("voice")
+            timeline = build_timeline(film, final["mp4"].name, shots, lambda m: m.mp4.resolve().as_uri(),
+                                      lambda line: (voice / line).resolve().as_uri())
         else:  # absolute URLs of where the files will be: editors resolve them there
             folder = final["mp4"].parent.resolve()
             timeline = build_timeline(film, (folder / final["mp4"].name).as_uri(), shots,
-                                      lambda m: (folder / final["shots"].name / m.mp4.name).as_uri())
+                                      lambda m: (folder / final["shots"].name / m.mp4.name).as_uri(),
+                                      lambda line: (folder / final["voice"].name / line).as_uri())
             if name == "edl":
                 _name_reels(timeline)
         otio.adapters.write_to_file(timeline, str(staged[name]), adapter_name=adapter)

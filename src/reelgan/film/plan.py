@@ -24,7 +24,7 @@ import hashlib
 import logging
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from ..errors import ReelganError
@@ -36,6 +36,7 @@ TITLE, SHOT, CREDITS = "title", "shot", "credits"
 OPENING = "Opening"   # the opening segment's card when the title page names no title
 LINE_CHARS = 42       # longest subtitle line in characters, as broadcasters' subtitling guidelines set it
 CUE_LINES = 2         # lines a subtitle may take on screen
+SPEECH_PAUSE = 0.3    # seconds of quiet after a spoken cue before the next one may start
 # "FADE IN:", "FADE OUT.", "CUT TO BLACK.": Fountain reads them as action (only "...TO:" is a transition)
 # but they are cuts, which the film makes, not things to show
 _CUT_WORDS = re.compile(r"(?:FADE|CUT|SMASH CUT|MATCH CUT|DISSOLVE|IRIS|WIPE)(?: [A-Z]+){0,3}[:.]?")
@@ -151,9 +152,14 @@ def scene_headings(shots: list[Shot]) -> list[str]:
     return [shot.heading for shot in shots if shot.kind == TITLE and shot.scene > 0]
 
 
-def plan_film(screenplay: Screenplay, timing: Timing = Timing()) -> list[Shot]:
+SpeechSeconds = Callable[[str, str], float]  # (speaker, cue text) -> seconds the cue takes to say
+
+
+def plan_film(screenplay: Screenplay, timing: Timing = Timing(),
+              speech_seconds: SpeechSeconds | None = None) -> list[Shot]:
     """The cut: the opening (if any), per scene a title card and its shots, then a credits card; ReelganError
-    if the script has no scene headings."""
+    if the script has no scene headings. With `speech_seconds`, each cue lasts at least its speech plus
+    SPEECH_PAUSE (it is read aloud)."""
     timing.check()
     if not any(scene.heading is not None for scene in screenplay.scenes()):
         raise ReelganError("the script has no scenes (no scene headings such as INT. HOUSE - DAY); add one "
@@ -165,7 +171,7 @@ def plan_film(screenplay: Screenplay, timing: Timing = Timing()) -> list[Shot]:
         seed = scene_seed(number, heading)
         shots.append(Shot(TITLE, number, heading, clock, timing.title_card, seed))
         clock += timing.title_card
-        for index, group in enumerate(_group(_beats(elements), timing) or [[]]):
+        for index, group in enumerate(_group(_beats(elements), timing, speech_seconds) or [[]]):
             shot = _shot(number, heading, seed + index + 1, clock, group, timing)
             shots.append(shot)
             clock = shot.end
@@ -173,27 +179,44 @@ def plan_film(screenplay: Screenplay, timing: Timing = Timing()) -> list[Shot]:
     return shots
 
 
-def _group(beats: list[tuple[float, str, Subtitle | None]], timing: Timing) -> list[list]:
-    """Consecutive beats with their seconds, grouped into shots of at most `max_shot` seconds."""
+def _group(beats: list[tuple[float, str, Subtitle | None]], timing: Timing,
+           speech_seconds: SpeechSeconds | None = None) -> list[list]:
+    """Consecutive beats as (seconds, action text, timed cues of its speech), grouped into shots of at most
+    `max_shot` seconds."""
     groups: list[list] = []
     length = 0.0
     for words, action, speech in beats:
         seconds = max(timing.min_beat, words / timing.words_per_second)
+        cues = _cue_seconds(speech, seconds, speech_seconds) if speech is not None else []
+        if speech_seconds is not None and cues:
+            seconds = sum(cue_seconds for _, cue_seconds in cues)  # spoken cues may outlast reading time
         if not groups or length + seconds > timing.max_shot:
             groups.append([])
             length = 0.0
-        groups[-1].append((seconds, action, speech))
+        groups[-1].append((seconds, action, speech, cues))
         length += seconds
     return groups
 
 
+def _cue_seconds(speech: Subtitle, seconds: float, speech_seconds: SpeechSeconds | None) -> list[tuple[str, float]]:
+    """A speech's cues (see `speech_cues`) with their seconds: each its share of the speech's `seconds` by
+    words, and with `speech_seconds` at least its spoken length plus SPEECH_PAUSE."""
+    pieces = speech_cues(speech.speaker, speech.text)
+    total = sum(len(piece.split()) for piece in pieces)
+    timed = [(piece, seconds * len(piece.split()) / total) for piece in pieces]
+    if speech_seconds is not None:
+        timed = [(piece, max(share, speech_seconds(speech.speaker, piece) + SPEECH_PAUSE))
+                 for piece, share in timed]
+    return timed
+
+
 def _shot(number: int, heading: str, seed: int, start: float, group: list, timing: Timing) -> Shot:
     """One shot of a group of beats: its duration, its action text and its speeches' timed cues."""
-    duration = max(timing.min_shot, sum(seconds for seconds, _, _ in group))
+    duration = max(timing.min_shot, sum(seconds for seconds, _, _, _ in group))
     subtitles, offset, actions = [], start, []
-    for seconds, action, speech in group:
+    for seconds, action, speech, cues in group:
         if speech is not None:
-            subtitles += _timed_pieces(speech, offset, seconds)
+            subtitles += _timed_pieces(speech, offset, cues)
         if action:
             actions.append(action)
         offset += seconds
@@ -205,13 +228,10 @@ def frame_at(seconds: float, fps: int) -> int:
     return max(0, math.ceil(seconds * fps - 0.5 - 1e-9))
 
 
-def _timed_pieces(speech: Subtitle, start: float, seconds: float) -> list[Subtitle]:
-    """A speech as cues (see `speech_cues`), each timed by its share of the speech's words."""
-    pieces = speech_cues(speech.speaker, speech.text)
-    total = sum(len(piece.split()) for piece in pieces)
+def _timed_pieces(speech: Subtitle, start: float, cues: list[tuple[str, float]]) -> list[Subtitle]:
+    """A speech's cues (from `_cue_seconds`) as subtitles one after another from `start`."""
     subtitles, clock = [], start
-    for piece in pieces:
-        share = seconds * len(piece.split()) / total
+    for piece, share in cues:
         subtitles.append(Subtitle(round(clock, 3), round(clock + share, 3), speech.speaker, piece,
                                   speech.source_lines))
         clock += share

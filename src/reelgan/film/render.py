@@ -1,7 +1,8 @@
 """`reelgan film`: a Fountain script to a labelled MP4, with subtitles, a timeline, a contact sheet and credits.
 
-Order of work: read the script and plan the cut; read the cast file and load every generator and still;
-make every shot's visual; then write all outputs into a staging folder beside the MP4 and move them into
+Order of work: read the script and plan the cut (with --voice, speaking every cue first, so that cues and
+shots last as long as their speech); read the cast file and load every generator and still; make every
+shot's visual; then write all outputs into a staging folder beside the MP4 and move them into
 place only when all succeeded, so a failed render leaves nothing behind and replaces nothing.
 """
 
@@ -16,12 +17,13 @@ import numpy as np
 
 from ..errors import ReelganError
 from ..paths import output_files, remove_stale_temps, temp_prefix
-from ..script.fountain import read_fountain
+from ..script.fountain import Screenplay, read_fountain
 from .cast import read_cast
-from .plan import plan_film, scene_headings
+from .plan import Shot, plan_film, scene_headings
 from .sources import Part, Visual, VisualFactory
 from .subtitles import SubtitleBurner
 from .types import Film, FilmOptions, Outputs
+from .voice import MIX_RATE, Dialogue
 
 __all__ = ["Film", "FilmOptions", "Outputs", "film_frames", "prepare_film", "render_film"]
 
@@ -31,7 +33,7 @@ def prepare_film(script: Path, cast_path: Path | None, options: FilmOptions, fee
     `feedback` (a ratings file, see `feedback.py`) generated shots are steered toward what viewers liked."""
     options.check()
     screenplay = read_fountain(script)
-    shots = plan_film(screenplay, options.timing)
+    shots, dialogue = plan_shots(screenplay, options)
     cast = read_cast(cast_path, scene_headings(shots))
     factory = VisualFactory(cast, options.size, options.device, options.hold)
     factory.check()
@@ -50,7 +52,18 @@ def prepare_film(script: Path, cast_path: Path | None, options: FilmOptions, fee
 
     credits = credits_lines(screenplay, script, parts)
     visual, part = factory.visual(shots[-1], credits)
-    return Film(script, shots, visuals + [visual], parts + [part], options, credits)
+    return Film(script, shots, visuals + [visual], parts + [part], options, credits, dialogue)
+
+
+def plan_shots(screenplay: Screenplay, options: FilmOptions) -> tuple[list[Shot], Dialogue | None]:
+    """The cut, and with `options.voice` the dialogue whose speech timed it (ReelganError when the speech
+    engine is not installed)."""
+    if not options.voice:
+        return plan_film(screenplay, options.timing), None
+    from .voice import load_engine
+
+    dialogue = Dialogue(load_engine(), screenplay.characters())
+    return plan_film(screenplay, options.timing, speech_seconds=dialogue.seconds), dialogue
 
 
 def film_frames(film: Film, watermark_bits: np.ndarray | None = None) -> Iterator[np.ndarray]:
@@ -98,19 +111,22 @@ def _overlays(film: Film, shot, frame: np.ndarray, model_made: bool) -> np.ndarr
     return frame
 
 
-def outputs_for(out: Path, overwrite: bool, shots: bool = False, exports: tuple[str, ...] = ()) -> Outputs:
-    """The output paths, each checked by `reelgan.paths.output_file` (the shots folder as a folder); the MP4
-    must be named .mp4."""
+def outputs_for(out: Path, overwrite: bool, shots: bool = False, exports: tuple[str, ...] = (),
+                voice: bool = False) -> Outputs:
+    """The output paths, each checked by `reelgan.paths.output_file` (the shots and voice folders as
+    folders); the MP4 must be named .mp4."""
     if out.suffix.lower() != ".mp4":
         raise ReelganError(f"--out {out} must end in .mp4")
-    outputs = Outputs(out, shots, tuple(exports))
+    outputs = Outputs(out, shots, tuple(exports), voice)
     paths = outputs.all()
-    folder = paths.pop("shots", None)
+    folders = {"shots": ("per-shot folder", ", or --no-shots"), "voice": ("folder of spoken lines", "")}
+    found = {kind: paths.pop(kind) for kind in folders if kind in paths}
     output_files(list(paths.values()), overwrite)
-    if folder is not None and folder.exists() and (not folder.is_dir() or not overwrite):
-        what = "a file" if not folder.is_dir() else "already there"
-        raise ReelganError(f"the per-shot folder {folder} is {what}; choose another --out, add --overwrite, or "
-                           "--no-shots")
+    for kind, folder in found.items():
+        if folder.exists() and (not folder.is_dir() or not overwrite):
+            what = "a file" if not folder.is_dir() else "already there"
+            name, other = folders[kind]
+            raise ReelganError(f"the {name} {folder} is {what}; choose another --out, add --overwrite{other}")
     return outputs
 
 
@@ -124,7 +140,7 @@ def dry_run(script: Path, cast_path: Path | None, options: FilmOptions, shots: b
     """What a render would make, planned without drawing a frame: length, shots and the estimated time."""
     options.check()
     screenplay = read_fountain(script)
-    planned = plan_film(screenplay, options.timing)
+    planned, _ = plan_shots(screenplay, options)
     cast = read_cast(cast_path, scene_headings(planned))
     length = planned[-1].end
     frames = round(length * options.fps)
@@ -141,7 +157,8 @@ def render_film(script: Path, out: Path, cast_path: Path | None = None, options:
                 exports: tuple[str, ...] = (), progress: bool = False) -> dict:
     """Render `script` to `out` (MP4) and its companions; returns the authorship record written beside it.
     `feedback`: a ratings file of an earlier render (see `feedback.py`); `shots`: also each shot as its own
-    file in FILM.shots/ (the timeline then points at them); `exports`: editor formats (`types.EXPORTS`)."""
+    file in FILM.shots/ (the timeline then points at them); `exports`: editor formats (`types.EXPORTS`).
+    With `options.voice` the MP4 has the spoken dialogue and FILM.voice/ one WAV per cue."""
     from .companions import write_companions
     from .encode import write_film
     from .nle import check_exports, write_exports
@@ -150,7 +167,7 @@ def render_film(script: Path, out: Path, cast_path: Path | None = None, options:
 
     options = options or FilmOptions()
     check_exports(list(exports), options.fps, shots)
-    outputs = outputs_for(out, overwrite, shots, exports)
+    outputs = outputs_for(out, overwrite, shots, exports, options.voice)
     film = prepare_film(script, cast_path, options, feedback)
     bits = watermark_payload(film) if options.watermark else None
     made_folder = not out.parent.exists()
@@ -166,16 +183,18 @@ def render_film(script: Path, out: Path, cast_path: Path | None = None, options:
 
         drawn = track(film_frames(film, bits), film.frame_count, "render", enabled=progress)
         frames = write_film(staged["mp4"], drawn, options.size, options.fps, record["provenance"],
-                            film.subtitles if options.soft_subtitles else None)
+                            film.subtitles if options.soft_subtitles else None, audio=_audio(film), audio_rate=MIX_RATE)
         if frames != film.frame_count:  # pragma: no cover - a bug, not a user error
             raise RuntimeError(f"wrote {frames} frames, planned {film.frame_count}")
+        if film.dialogue is not None:
+            _write_lines(film, staged["voice"])
         layout = write_shot_media(film, staged["shots"], record["provenance"], bits) if shots else None
         write_companions(film, staged, record, layout)
         write_exports(film, list(exports), staged, final, layout)
         if signer is not None:
             signer.sign_file(staged["mp4"], record["provenance"])
         for kind, path in final.items():
-            if path.is_dir():  # an earlier render's shots, replaced as a whole (--overwrite was checked)
+            if path.is_dir():  # an earlier render's shots or lines, replaced whole (--overwrite was checked)
                 shutil.rmtree(path)
             staged[kind].replace(path)
         finished = True
@@ -184,3 +203,23 @@ def render_film(script: Path, out: Path, cast_path: Path | None = None, options:
         if made_folder and not finished and not any(out.parent.iterdir()):
             out.parent.rmdir()
     return record
+
+
+def _audio(film: Film) -> Iterator[np.ndarray] | None:
+    """The film's sound (speech over room tone, at voice.MIX_RATE Hz) when it is voiced, as long as its frames."""
+    if film.dialogue is None:
+        return None
+    from .voice import speech_track
+
+    return speech_track(film.dialogue, film.subtitles, film.frame_count / film.options.fps)
+
+
+def _write_lines(film: Film, folder: Path) -> None:
+    """Each cue's speech as FILM.voice/NNN-SPEAKER.wav (the samples the MP4 mixes), labelled as synthetic."""
+    from .records import line_record
+    from .voice import line_name, write_wav
+
+    folder.mkdir()
+    for index, cue in enumerate(film.subtitles):
+        write_wav(folder / line_name(index, cue.speaker), film.dialogue.line(cue), MIX_RATE,
+                  line_record(film, index))

@@ -12,6 +12,7 @@ from pathlib import Path
 from ..errors import ReelganError
 from .plan import Shot, Subtitle, Timing, film_length, frame_at
 from .sources import Part, Visual
+from .voice import VOICE_SUFFIX, Dialogue
 
 MAX_SIDE = 3840
 # --export name -> (file suffix, OpenTimelineIO adapter, the package that provides it)
@@ -35,6 +36,7 @@ class FilmOptions:
     hold: bool = False                   # one picture per scene (its first shot's), not a fresh one per shot
     action_captions: bool = False        # the action text over each shot, in a band at the top
     label: bool = False                  # a small visible "contains AI-generated images" on model-made shots
+    voice: bool = False                  # temp dialogue: each cue spoken by espeak-ng (voice.py), shots fit it
 
     def check(self) -> None:
         """ReelganError for sizes and rates that cannot be encoded."""
@@ -59,11 +61,13 @@ class FilmOptions:
 @dataclass
 class Outputs:
     """Every file a render writes, named after the MP4: with `shots` the per-shot media folder
-    (FILM.shots/), and one file per editor export (`exports`: names of `nle.EXPORTS`)."""
+    (FILM.shots/), one file per editor export (`exports`: names of `nle.EXPORTS`), and with `voice` the
+    folder of spoken lines (FILM.voice/)."""
 
     mp4: Path
     shots: bool = False
     exports: tuple[str, ...] = ()
+    voice: bool = False
 
     def all(self) -> dict[str, Path]:
         """Kind -> path, the MP4 first."""
@@ -76,12 +80,14 @@ class Outputs:
         if self.shots:
             paths["shots"] = beside(".shots")
         paths.update({name: beside(EXPORTS[name][0]) for name in self.exports})
+        if self.voice:
+            paths["voice"] = beside(VOICE_SUFFIX)
         return paths
 
 
 @dataclass
 class Film:
-    """A planned film: shots, their visuals and makers, and the subtitles."""
+    """A planned film: shots, their visuals and makers, the subtitles, and with --voice their speech."""
 
     script: Path
     shots: list[Shot]
@@ -89,6 +95,7 @@ class Film:
     parts: list[Part]
     options: FilmOptions
     credits: list[str] = field(default_factory=list)
+    dialogue: Dialogue | None = None     # the spoken cues (FilmOptions.voice), synthesised while planning
 
     @property
     def subtitles(self) -> list[Subtitle]:
