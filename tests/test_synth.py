@@ -21,8 +21,7 @@ from reelgan.data.image_sets import ImageDataset
 from reelgan.errors import ReelganError
 from reelgan.gan.generator import GENERATOR_FORMAT, Generator, build_from_spec, export_generator
 from reelgan.provenance import read_record
-from reelgan.synth import ClassifierSettings, ExportSettings, export_synthetic, sample_seed, score_synthetic
-from reelgan.synth import layouts
+from reelgan.synth import ClassifierSettings, ExportSettings, export_synthetic, layouts, sample_seed, score_synthetic
 
 CLASSES = ["a", "b", "c"]
 REAL_PER_CLASS = 20
