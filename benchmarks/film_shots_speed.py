@@ -1,7 +1,7 @@
 """Render speed of `reelgan film` with and without per-shot media and editor exports, side by side.
 
 The script and cast of `film_speed.py` (5 scenes, about 123 s of film, an image generator, a clip generator
-and a still, 640x360 at 24 fps) are rendered as: one MP4 only (`--no-shots`), with per-shot media (today's
+and a still, 640x360 at 24 fps) are rendered as: one MP4 only (the default), with per-shot media (`--shots`
 default), with per-shot media plus every export (otioz, fcp7, edl), and with per-shot media plus temp
 dialogue (`--voice`: every cue spoken by espeak-ng, an AAC track, one WAV per cue; its film is longer,
 since shots stretch to the speech, so compare film seconds per second too). The variants alternate over
@@ -23,7 +23,7 @@ from pathlib import Path
 import torch
 from film_speed import bunny_still, tiny_generators, two_minute_script
 
-VARIANTS = {"one MP4 (--no-shots)": {"shots": False, "exports": ()},
+VARIANTS = {"one MP4 (the default)": {"shots": False, "exports": ()},
             "per-shot media": {"shots": True, "exports": ()},
             "per-shot media + otioz, fcp7, edl": {"shots": True, "exports": ("otioz", "fcp7", "edl")},
             "per-shot media + voice": {"shots": True, "exports": (), "voice": True}}
@@ -55,7 +55,7 @@ def main() -> None:
                 times[name].append(time.perf_counter() - start)
                 lengths[name] = record["shots"][-1]["start"] + record["shots"][-1]["duration"]
                 print(f"round {round_ + 1} {name}: {times[name][-1]:.1f} s", flush=True)
-    length = lengths["one MP4 (--no-shots)"]
+    length = lengths["one MP4 (the default)"]
     results = {"machine": f"{platform.machine()}, {torch.get_num_threads()} torch threads",
                "film_seconds": round(length, 2), "size": "640x360", "fps": 24,
                "dry_run_estimate_s": {"no shots": estimate[0], "shots": estimate[1]},

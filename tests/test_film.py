@@ -176,7 +176,7 @@ def test_a_three_scene_script_renders_end_to_end(project, generators, capsys):
     timeline = otio.adapters.read_from_file(str(project / "film.otio"))
     clips = list(timeline.find_clips())
     assert len(clips) == len(shots) and timeline.duration().to_frames() == frames.shape[0]
-    assert clips[1].media_reference.target_url == "film.shots/001-shot.mp4" and len(clips[1].markers) == 1
+    assert clips[1].media_reference.target_url == "film.mp4" and len(clips[1].markers) == 1
     marker = clips[1].markers[0].marked_range  # in the clip's media time, inside its source range
     assert clips[1].source_range.start_time <= marker.start_time < clips[1].source_range.end_time_exclusive()
 

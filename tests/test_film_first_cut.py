@@ -27,7 +27,7 @@ EXT. FIELD - DAWN
 Helicopters idle in the grass.
 """
 FILM = ["--height", "48", "--fps", "4", "--no-watermark", "--fade", "0", "--min-shot", "1", "--max-shot", "2",
-        "--no-shots", "--no-burn-subtitles"]
+        "--no-burn-subtitles"]
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Per-shot media and editor timelines: `reelgan film` writes FILM.shots/, and --export otioz, fcp7, edl."""
+"""Per-shot media and editor timelines: `reelgan film --shots` writes FILM.shots/, and --export otioz, fcp7, edl."""
 
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ def render(script: Path, *extra: str) -> dict:
 
 
 def test_each_shot_is_its_own_file_and_the_timeline_points_at_them(script):
-    record = render(script)
+    record = render(script, "--shots")
     folder = script.with_name("two.shots")
     kinds = [s["kind"] for s in record["shots"]]
     mp4s = sorted(folder.glob("*.mp4"))
@@ -76,15 +76,15 @@ def test_each_shot_is_its_own_file_and_the_timeline_points_at_them(script):
     assert [m.name for m in speech] == ["ANNA: Is anyone there?", "BEN: Only us."]
 
 
-def test_no_shots_keeps_one_mp4_and_clips_point_into_it(script):
-    render(script, "--no-shots")
+def test_without_shots_one_mp4_and_clips_point_into_it(script):
+    render(script)
     assert not script.with_name("two.shots").exists()
     timeline = otio.adapters.read_from_file(str(script.with_suffix(".otio")))
     assert {clip.media_reference.target_url for clip in timeline.find_clips()} == {"two.mp4"}
 
 
 def test_the_otioz_bundle_carries_the_timeline_and_its_media(script, tmp_path):
-    record = render(script, "--export", "otioz")
+    record = render(script, "--shots", "--export", "otioz")
     bundle = script.with_suffix(".otioz")
     extracted = tmp_path / "unpacked"
     extracted.mkdir()
@@ -99,7 +99,7 @@ def test_the_otioz_bundle_carries_the_timeline_and_its_media(script, tmp_path):
 @pytest.mark.skipif("fcp_xml" not in adapters() or "cmx_3600" not in adapters(),
                     reason="the editor adapters are not installed (pip install 'reelgan[nle]')")
 def test_final_cut_xml_and_edl_read_back_with_their_adapters(script):
-    record = render(script, "--export", "fcp7,edl")
+    record = render(script, "--shots", "--export", "fcp7,edl")
     ours = otio.adapters.read_from_file(str(script.with_suffix(".otio")))
     expected = [(c.name, c.source_range.duration.to_frames()) for c in ours.find_clips()]
     xml = otio.adapters.read_from_file(str(script.with_suffix(".xml")), adapter_name="fcp_xml")
@@ -116,7 +116,7 @@ def test_final_cut_xml_and_edl_read_back_with_their_adapters(script):
 @pytest.mark.parametrize("flags, message", [
     (["--export", "aaf"], "not a timeline format"),
     (["--export", "fcp7", "--fps", "8"], "frame rate timecode counts in"),
-    (["--export", "otioz", "--no-shots"], "bundles the per-shot media"),
+    (["--export", "otioz"], "bundles the per-shot media"),
 ])
 def test_bad_exports_are_refused_before_anything_is_written(script, capsys, flags, message):
     if "fcp7" in flags and "fcp_xml" not in adapters():
@@ -128,11 +128,11 @@ def test_bad_exports_are_refused_before_anything_is_written(script, capsys, flag
 
 
 def test_an_earlier_shots_folder_is_kept_unless_overwritten(script, capsys):
-    render(script)
+    render(script, "--shots")
     before = sorted(p.name for p in script.with_name("two.shots").iterdir())
-    assert main(["film", str(script), "--out", str(script.with_suffix(".mp4")), *FILM]) == 2
+    assert main(["film", str(script), "--out", str(script.with_suffix(".mp4")), *FILM, "--shots"]) == 2
     assert "already exists" in capsys.readouterr().err
-    assert main(["film", str(script), "--out", str(script.with_suffix(".mp4")), *FILM, "--overwrite"]) == 0
+    assert main(["film", str(script), "--out", str(script.with_suffix(".mp4")), *FILM, "--shots", "--overwrite"]) == 0
     assert sorted(p.name for p in script.with_name("two.shots").iterdir()) == before
 
 

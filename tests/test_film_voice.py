@@ -220,7 +220,7 @@ def test_editor_exports_carry_the_audio_track(tmp_path):
     otio = pytest.importorskip("opentimelineio")
     if not {"fcp_xml"} <= {a.name for a in otio.plugins.ActiveManifest().adapters}:
         pytest.skip("otio-fcp-adapter is not installed")
-    mp4, record = render(tmp_path, "--export", "otioz,fcp7")
+    mp4, record = render(tmp_path, "--shots", "--export", "otioz,fcp7")
     xml = otio.adapters.read_from_file(str(mp4.with_suffix(".xml")))
     assert len(xml.audio_tracks()) == 1
     assert len(list(xml.audio_tracks()[0].find_clips())) == len(cues(record))
@@ -264,7 +264,7 @@ def test_each_line_is_resampled_to_the_mix_rate(voiced):
 def test_without_voice_the_film_stays_silent(tmp_path):
     script = tmp_path / "two.fountain"
     script.write_text(SCRIPT)
-    assert main(["film", str(script), "--out", str(tmp_path / "two.mp4"), *FILM, "--no-shots"]) == 0
+    assert main(["film", str(script), "--out", str(tmp_path / "two.mp4"), *FILM]) == 0
     with av.open(str(tmp_path / "two.mp4")) as container:
         assert not container.streams.audio
     record = json.loads((tmp_path / "two.authorship.json").read_text())

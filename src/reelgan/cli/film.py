@@ -15,7 +15,8 @@ EXAMPLES = """\
   reelgan film pilot.fountain --out pilot.mp4 --height 720 --aspect 2.39:1 --fps 25 --soft-subtitles
   reelgan film pilot.fountain --out pilot.mp4 --c2pa-cert chain.pem --c2pa-key key.pem   # signed (reelgan[c2pa])
   reelgan film pilot.fountain --cast cast.toml --feedback ratings.json --out pilot-v2.mp4  # steered by viewers
-  reelgan film pilot.fountain --out pilot.mp4 --export fcp7,edl,otioz   # for Premiere, Resolve, Avid (reelgan[nle])
+  reelgan film pilot.fountain --out pilot.mp4 --shots --export fcp7,edl,otioz   # for editors (reelgan[nle])
+  reelgan film pilot.fountain --out pilot.mp4 --voice            # temp dialogue, espeak-ng (reelgan[voice])
   reelgan film pilot.fountain --out pilot.mp4 --voice       # temp dialogue read by espeak-ng (reelgan[voice])
 
 cast.toml:
@@ -80,8 +81,8 @@ def add_parser(subparsers) -> None:
     p.add_argument("--dry-run", action="store_true", help="print the film's length, shots and estimated render "
                    "time, and stop before drawing anything")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.add_argument("--no-shots", action="store_true", help="do not write each shot as its own file in FILM.shots/ "
-                   "(the timeline then points at stretches of the MP4)")
+    p.add_argument("--shots", action="store_true", help="also write each shot as its own clean file in FILM.shots/ "
+                   "with dissolve handles, and point the timeline at them (about doubles the render time)")
     p.add_argument("--export", default="", help="editor timelines beside the .otio, comma-separated: otioz "
                    "(timeline + media in one file), fcp7 (Final Cut 7 XML, which Premiere imports), edl (CMX 3600); "
                    "fcp7 and edl need pip install 'reelgan[nle]'")
@@ -116,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
     if args.dry_run:
         from ..film.render import dry_run
 
-        plan = dry_run(Path(args.script), Path(args.cast) if args.cast else None, options, not args.no_shots)
+        plan = dry_run(Path(args.script), Path(args.cast) if args.cast else None, options, args.shots)
         print(f"{plan['length_s']:.1f} s of film: {plan['scenes']} scene(s), {plan['shots']} shots "
               f"({plan['generated_shots']} generated) and {plan['cards']} cards, {plan['frames']} frames at "
               f"{width}x{args.height}; about {plan['estimated_render_s']:.0f} s to render on a 2-core CPU")
@@ -129,7 +130,7 @@ def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     record = render_film(Path(args.script), Path(args.out), Path(args.cast) if args.cast else None, options,
                          args.overwrite, signer, Path(args.feedback) if args.feedback else None,
-                         shots=not args.no_shots, exports=exports,
+                         shots=args.shots, exports=exports,
                          progress=not args.no_progress and sys.stderr.isatty())
     seconds = time.perf_counter() - started
     length = sum(shot["duration"] for shot in record["shots"])
@@ -139,6 +140,6 @@ def run(args: argparse.Namespace) -> int:
         steered = record["steered_by_feedback"]
         print(f"viewer feedback changed {len(steered)} shot(s): {', '.join(map(str, steered)) or 'none'} "
               "(why: the .authorship.json, each shot's picture.steered)", file=sys.stderr)
-    for path in Outputs(Path(args.out), not args.no_shots, exports, args.voice).all().values():
+    for path in Outputs(Path(args.out), args.shots, exports, args.voice).all().values():
         print(path)
     return 0

@@ -38,7 +38,7 @@ def check_exports(names: list[str], fps: int, shots: bool) -> None:
         if adapter not in installed:
             raise ReelganError(f"--export {name} needs the {package} adapter; install it with {NLE_EXTRA}")
         if name == "otioz" and not shots:
-            raise ReelganError("--export otioz bundles the per-shot media; drop --no-shots")
+            raise ReelganError("--export otioz bundles the per-shot media; add --shots")
         if name != "otioz" and fps not in TIMECODE_RATES:
             raise ReelganError(f"--export {name} needs a frame rate timecode counts in "
                                f"({', '.join(map(str, TIMECODE_RATES))}); got --fps {fps}")

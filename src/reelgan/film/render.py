@@ -119,7 +119,7 @@ def outputs_for(out: Path, overwrite: bool, shots: bool = False, exports: tuple[
         raise ReelganError(f"--out {out} must end in .mp4")
     outputs = Outputs(out, shots, tuple(exports), voice)
     paths = outputs.all()
-    folders = {"shots": ("per-shot folder", ", or --no-shots"), "voice": ("folder of spoken lines", "")}
+    folders = {"shots": ("per-shot folder", ", or drop --shots"), "voice": ("folder of spoken lines", "")}
     found = {kind: paths.pop(kind) for kind in folders if kind in paths}
     output_files(list(paths.values()), overwrite)
     for kind, folder in found.items():
