@@ -1,7 +1,8 @@
 """Render speed of `reelgan film` with and without per-shot media and editor exports, side by side.
 
 The script and cast of `film_speed.py` (5 scenes, about 123 s of film, an image generator, a clip generator
-and a still, 640x360 at 24 fps) are rendered as: one MP4 only (the default), with per-shot media (`--shots`), with per-shot media plus every export (otioz, fcp7, edl), and with per-shot media plus temp
+and a still, 640x360 at 24 fps) are rendered as: one MP4 only (the default), with per-shot media
+(`--shots`), with per-shot media plus every export (otioz, fcp7, edl), and with per-shot media plus temp
 dialogue (`--voice`: every cue spoken by espeak-ng, an AAC track, one WAV per cue; its film is longer,
 since shots stretch to the speech, so compare film seconds per second too). The variants alternate over
 `--rounds` rounds in one invocation, so that a drift in the machine's speed hits them alike. Also checks
