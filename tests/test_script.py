@@ -26,11 +26,11 @@ from reelgan.script.draft import (  # noqa: E402
     heading_for,
     prompt_elements,
     sample_text,
-    write_draft,
 )
 from reelgan.script.fountain import Element, parse, read_fountain  # noqa: E402
 from reelgan.script.lm_training import ScriptTrainConfig, train_language_model  # noqa: E402
 from reelgan.script.model import BUNDLED_DIR, load_language_model, weights_sha256  # noqa: E402
+from reelgan.script.scene_writer import write_draft  # noqa: E402
 
 PLAY = """First Citizen:
 Before we proceed any further, hear me speak.
@@ -283,7 +283,7 @@ def test_cli_writes_drafts_with_authorship_and_reports_the_split(tiny_model, tmp
     assert record["digital_source_type"].endswith("compositeWithTrainedAlgorithmicMedia")
     lines = drafts[0].read_text().split("\n")
     sources = {entry["line"]: entry["source"] for entry in record["lines"]}
-    assert sources[lines.index("EXT. STORM AT SEA - DAY") + 1] == PERSON
+    assert sources[lines.index("EXT. SEA - DAY") + 1] == PERSON
     assert sources[lines.index("A storm at sea.") + 1] == PERSON
     assert all(sources[n] == "reelgan" for n in range(1, lines.index("") + 1) if n in sources)
     model_lines = [n for n, s in sources.items() if s == MODEL]

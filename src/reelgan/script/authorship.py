@@ -15,6 +15,7 @@ import difflib
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from ..errors import ReelganError
 from ..provenance import COMPOSITE_WITH_TRAINED_ALGORITHMIC_MEDIA, make_record
@@ -148,16 +149,24 @@ def script_finding(path: Path) -> Finding:
 
 
 def write_drafts(lm: LanguageModel, prompt: str, sampling: SamplingConfig, paths: list[Path],
-                 given: Screenplay | None = None) -> list[tuple[Path, str, dict]]:
+                 given: Screenplay | None = None,
+                 progress: Callable[[int, int, float], None] | None = None) -> list[tuple[Path, str, dict]]:
     """Draft one screenplay per path (draft i with seed `sampling.seed + i`) and write each with its authorship
     record beside it. All drafts are generated before any file is written, and each file is written atomically,
-    so an interruption leaves no half of a set. Returns (path, Fountain text, record) per draft."""
+    so an interruption leaves no half of a set. Returns (path, Fountain text, record) per draft.
+
+    `progress(draft number, new tokens, seconds)` is called after each draft is generated."""
+    import time
+
     from ..media import atomic_path
-    from .draft import write_draft
+    from .scene_writer import write_draft
 
     written = []
     for index, path in enumerate(paths):
+        started = time.perf_counter()
         draft = write_draft(lm, prompt, sampling, index, given)
+        if progress is not None:
+            progress(index + 1, draft.new_tokens, time.perf_counter() - started)
         written.append((path, *build_script(draft, lm, sampling, prompt, path, index + 1, given)))
     for path, text, record in written:
         for target, content in ((path, text), (record_path(path), json.dumps(record, indent=1, ensure_ascii=False)

@@ -1,8 +1,10 @@
 """Writing scene drafts with a causal language model, coerced into valid Fountain.
 
 The prompt is a person's words. Written as Fountain (it has a scene heading), it is used as it is;
-otherwise it becomes an action paragraph under a scene heading derived from its first clause
-("Scene: A bustling marketplace, the hero walks through." -> `EXT. BUSTLING MARKETPLACE - DAY`). A
+otherwise it becomes an action paragraph under a scene heading made of the place and time it names
+("Scene: A bustling marketplace, the hero walks through." -> `EXT. BUSTLING MARKETPLACE - DAY`; see
+`logline`). Instruct models write their scene element by element instead (`scene_writer`, whose
+`write_draft` chooses between the two). A
 given script (`--continue`) goes before it. The model continues that Fountain text; what it writes is
 then coerced into screenplay elements (`coerce_elements`): `NAME: speech` lines become cues and
 dialogue, speech without a cue and cues without speech become action, and notes, boneyard, sections
@@ -28,7 +30,6 @@ MAX_PROMPT_CHARS = 20_000
 RETRIES = 3  # extra samples tried when a draft has no usable model text
 
 _LABEL_RE = re.compile(r"^\s*(?:scene|prompt)\s*:\s*", re.IGNORECASE)
-_CLAUSE_RE = re.compile(r"[,.;:!?\n(]| - | -- ")
 _INLINE_SPEECH_RE = re.compile(r"([A-Z][A-Za-z'.-]*(?: [A-Z][A-Za-z'.-]*){0,3}):[ \t]*(\S.*)?")
 _CUE_LINE_RE = re.compile(r"[A-Z][A-Z'.-]*(?: [A-Z][A-Z'.-]*){0,3}(?: \([A-Z. ']+\))?")
 _MARKUP_RE = re.compile(r"/\*|\*/|\[\[|\]\]")
@@ -36,15 +37,6 @@ _LINE_BREAKS_RE = re.compile("\r\n|[\r\x85\u2028\u2029]")  # every line break Py
 _CONTROL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")    # what read_fountain refuses (tab and newline stay)
 _TRANSITION_RE = re.compile(r"[A-Z][A-Z .'-]* TO:|FADE OUT\.|FADE TO BLACK\.")
 _HEADING_START_RE = re.compile(r"(?:INT\.?/EXT|INT|EXT|EST|I/E)[. ]", re.IGNORECASE)
-ARTICLES = {"a", "an", "the"}
-INTERIOR_WORDS = {
-    "inside", "indoors", "room", "kitchen", "bedroom", "office", "bar", "tavern", "hall", "house", "apartment",
-    "flat", "corridor", "hallway", "lab", "laboratory", "church", "chapel", "car", "train", "cabin", "library",
-    "basement", "attic", "studio", "restaurant", "cafe", "shop", "store", "hospital", "classroom", "cell",
-    "elevator", "lobby", "palace", "castle", "chamber", "theatre", "theater", "warehouse", "garage",
-}
-TIME_PREPOSITIONS = {"at", "in", "by", "during", "before", "after"}
-TIMES_OF_DAY = ("night", "dawn", "dusk", "morning", "evening", "afternoon", "sunset", "sunrise", "day")
 
 
 @dataclass
@@ -102,20 +94,11 @@ def prompt_elements(prompt: str) -> list[Element]:
 
 
 def heading_for(description: str) -> str:
-    """A scene heading from a description's first clause: INT./EXT. by its words, time of day if named."""
-    clause = _CLAUSE_RE.split(description.strip(), maxsplit=1)[0]
-    words = re.findall(r"[\w'&-]+", clause)
-    while words and words[0].lower() in ARTICLES:
-        words = words[1:]
-    for index, word in enumerate(words):  # "... at night" names the time, not the place
-        if word.lower() in TIMES_OF_DAY:
-            words = words[:index - 1] if index and words[index - 1].lower() in TIME_PREPOSITIONS else words[:index]
-            break
-    place = " ".join(words[:6]).upper() or "SOMEWHERE"
-    lowered = set(re.findall(r"[a-z]+", description.lower()))
-    setting = "INT." if lowered & INTERIOR_WORDS else "EXT."
-    time = next((t for t in TIMES_OF_DAY if t in lowered), "day").upper()
-    return f"{setting} {place} - {time}"
+    """A scene heading from a description: the place and time of day it names (`logline.read_brief`),
+    INT./EXT. by its words; `SOMEWHERE` and `DAY` where it names none."""
+    from .logline import read_brief
+
+    return read_brief(description).heading()
 
 
 def clean_text(text: str) -> str:
@@ -174,9 +157,9 @@ def _usable(elements: list[Element]) -> bool:
     return any(e.kind in ("action", "dialogue") for e in elements)
 
 
-def write_draft(lm: LanguageModel, prompt: str, sampling: SamplingConfig, index: int = 0,
-                given: Screenplay | None = None) -> Draft:
-    """Draft number `index` (seed `sampling.seed + index`) continuing the given script and the prompt."""
+def continue_draft(lm: LanguageModel, prompt: str, sampling: SamplingConfig, index: int = 0,
+                   given: Screenplay | None = None) -> Draft:
+    """Draft `index` as the model's continuation of the given script and the prompt's Fountain, coerced."""
     sampling.check()
     person = prompt_elements(prompt)
     given_elements = list(given.elements) if given is not None else []

