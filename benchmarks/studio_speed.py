@@ -30,16 +30,13 @@ def post(url: str, params: dict) -> dict:
 
 
 def untrained_export(folder: Path, resolution: int) -> None:
-    from reelgan import __version__
-    from reelgan.config import NetConfig
-    from reelgan.gan.generator import GENERATOR_FORMAT, build_from_spec, export_generator
+    """preference.py's untrained default-width generator at `resolution`, exported to `folder`."""
+    from preference import untrained
 
-    net = NetConfig()
-    spec = {"format": GENERATOR_FORMAT, "arch": net.arch, "resolution": resolution, "channels": 3,
-            "latent_dim": net.latent_dim, "width": net.g_width, "max_width": net.max_width, "class_names": [],
-            "trained_steps": 0, "dataset": "none", "reelgan_version": __version__}
-    torch.manual_seed(0)
-    export_generator(build_from_spec(spec), spec, folder)
+    from reelgan.gan.generator import export_generator
+
+    G = untrained(resolution)
+    export_generator(G.net, G.spec, folder)
 
 
 def time_run(url: str, run: str, repeats: int) -> dict[str, dict[str, float]]:

@@ -62,3 +62,32 @@ def shared_data(name: str) -> Path:
     if not path.exists():
         pytest.skip(f"{path} is absent (shared test data lives beside the repository)")
     return path
+
+
+# A generator spec small enough to build in milliseconds; untrained weights still map latents to varied,
+# structured images, which is all the exploration, film and synth tests need.
+TINY_CLIP_SPEC = {"kind": "video", "arch": "video", "frames": 8, "stride": 1, "content_dim": 16, "motion_dim": 8,
+                  "latent_dim": 16 + 8 * 8}
+
+
+def tiny_generator_spec(**changes) -> dict:
+    """A 16 px grey DCGAN generator's spec (latent 32, widths 8-32), with `changes` applied."""
+    from reelgan import __version__
+    from reelgan.gan.generator import GENERATOR_FORMAT
+
+    spec = {"format": GENERATOR_FORMAT, "arch": "dcgan", "resolution": 16, "channels": 1, "latent_dim": 32,
+            "width": 8, "max_width": 32, "class_names": [], "trained_steps": 0, "dataset": "test",
+            "reelgan_version": __version__}
+    return {**spec, **changes}
+
+
+def export_tiny_generator(folder: Path, seed: int = 0, **changes) -> Path:
+    """An untrained tiny generator (see `tiny_generator_spec`) exported to `folder`, weights from `seed`."""
+    import torch
+
+    from reelgan.gan.generator import build_from_spec, export_generator
+
+    spec = tiny_generator_spec(**changes)
+    torch.manual_seed(seed)
+    export_generator(build_from_spec(spec), spec, folder)
+    return folder

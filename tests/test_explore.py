@@ -6,8 +6,8 @@ import json
 
 import pytest
 import torch
+from conftest import TINY_CLIP_SPEC, tiny_generator_spec
 
-from reelgan import __version__
 from reelgan.cli.main import main
 from reelgan.errors import ReelganError
 from reelgan.explore import (
@@ -22,19 +22,11 @@ from reelgan.explore import (
     sefa_directions,
 )
 from reelgan.explore.preference import image_descriptor
-from reelgan.gan.generator import GENERATOR_FORMAT, Generator, build_from_spec, export_generator, seed_latents
+from reelgan.gan.generator import Generator, build_from_spec, export_generator, seed_latents
 from reelgan.provenance import read_record
 
-
-def make_spec(**changes) -> dict:
-    spec = {"format": GENERATOR_FORMAT, "arch": "dcgan", "resolution": 16, "channels": 1, "latent_dim": 32,
-            "width": 8, "max_width": 32, "class_names": [], "trained_steps": 0, "dataset": "test",
-            "reelgan_version": __version__}
-    return {**spec, **changes}
-
-
-CLIP_SPEC = make_spec(kind="video", arch="video", frames=8, stride=1, content_dim=16, motion_dim=8,
-                      latent_dim=16 + 8 * 8)
+make_spec = tiny_generator_spec
+CLIP_SPEC = tiny_generator_spec(**TINY_CLIP_SPEC)
 
 
 def tiny_generator(spec: dict | None = None, seed: int = 0) -> Generator:

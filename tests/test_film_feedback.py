@@ -6,10 +6,10 @@ import json
 
 import pytest
 import torch
+from conftest import export_tiny_generator
 
-from reelgan import __version__
 from reelgan.cli.main import main
-from reelgan.gan.generator import GENERATOR_FORMAT, build_from_spec, export_generator, seed_latents
+from reelgan.gan.generator import seed_latents
 
 SCRIPT = """INT. SHIP - NIGHT
 
@@ -34,11 +34,7 @@ FILM = ["--height", "48", "--fps", "4", "--no-watermark", "--fade", "0", "--min-
 
 @pytest.fixture
 def project(tmp_path):
-    spec = {"format": GENERATOR_FORMAT, "arch": "dcgan", "resolution": 16, "channels": 1, "latent_dim": 32,
-            "width": 8, "max_width": 32, "class_names": [], "trained_steps": 0, "dataset": "test",
-            "reelgan_version": __version__}
-    torch.manual_seed(0)
-    export_generator(build_from_spec(spec), spec, tmp_path / "run")
+    export_tiny_generator(tmp_path / "run")
     (tmp_path / "film.fountain").write_text(SCRIPT)
     (tmp_path / "cast.toml").write_text(f'default = "{(tmp_path / "run").as_posix()}"\n')
     return tmp_path

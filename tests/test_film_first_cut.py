@@ -6,11 +6,9 @@ import json
 
 import numpy as np
 import pytest
-import torch
+from conftest import export_tiny_generator
 
-from reelgan import __version__
 from reelgan.cli.main import main
-from reelgan.gan.generator import GENERATOR_FORMAT, build_from_spec, export_generator
 from reelgan.media import read_video_frames
 
 SCRIPT = """INT. SHIP - NIGHT
@@ -32,11 +30,7 @@ FILM = ["--height", "48", "--fps", "4", "--no-watermark", "--fade", "0", "--min-
 
 @pytest.fixture
 def project(tmp_path):
-    spec = {"format": GENERATOR_FORMAT, "arch": "dcgan", "resolution": 16, "channels": 1, "latent_dim": 32,
-            "width": 8, "max_width": 32, "class_names": [], "trained_steps": 0, "dataset": "test",
-            "reelgan_version": __version__}
-    torch.manual_seed(0)
-    export_generator(build_from_spec(spec), spec, tmp_path / "run")
+    export_tiny_generator(tmp_path / "run")
     (tmp_path / "film.fountain").write_text(SCRIPT)
     (tmp_path / "cast.toml").write_text(f'[scenes]\n1 = "{(tmp_path / "run").as_posix()}"\n')  # scene 2: glyphs
     return tmp_path

@@ -12,12 +12,10 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-import torch
+from conftest import TINY_CLIP_SPEC, export_tiny_generator
 
-from reelgan import __version__
 from reelgan.cli.main import main
 from reelgan.errors import ReelganError
-from reelgan.gan.generator import GENERATOR_FORMAT, build_from_spec, export_generator
 from reelgan.studio import Studio, make_server, serve_in_thread, url_of
 
 SCREENPLAY = "INT. SHIP - NIGHT\n\nA linguist stands before the glass.\n\nLOUISE\nWe come in peace.\n"
@@ -26,11 +24,7 @@ SCREENPLAY = "INT. SHIP - NIGHT\n\nA linguist stands before the glass.\n\nLOUISE
 @pytest.fixture
 def runs(tmp_path) -> Path:
     """A runs folder with one tiny exported generator, 00001-tiny."""
-    spec = {"format": GENERATOR_FORMAT, "arch": "dcgan", "resolution": 16, "channels": 1, "latent_dim": 32,
-            "width": 8, "max_width": 32, "class_names": [], "trained_steps": 0, "dataset": "test",
-            "reelgan_version": __version__}
-    torch.manual_seed(0)
-    export_generator(build_from_spec(spec), spec, tmp_path / "runs" / "00001-tiny")
+    export_tiny_generator(tmp_path / "runs" / "00001-tiny")
     return tmp_path / "runs"
 
 
@@ -303,11 +297,7 @@ def test_the_page_trains_stops_resumes_and_renders_a_film(page, runs, tmp_path):
 
 
 def test_clip_generators_are_explored_by_their_middle_frame_and_exported_as_videos(runs):
-    spec = {"format": GENERATOR_FORMAT, "kind": "video", "arch": "video", "resolution": 16, "channels": 1,
-            "frames": 8, "stride": 1, "content_dim": 16, "motion_dim": 8, "latent_dim": 16 + 8 * 8, "width": 8,
-            "max_width": 32, "class_names": [], "trained_steps": 0, "dataset": "test", "reelgan_version": __version__}
-    torch.manual_seed(0)
-    export_generator(build_from_spec(spec), spec, runs / "00002-clip")
+    export_tiny_generator(runs / "00002-clip", **TINY_CLIP_SPEC)
     studio = Studio(runs)
     grid = studio.explore("grid", {"run": "00002-clip", "n": 3})["samples"]
     assert len(grid) == 3

@@ -13,13 +13,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import tiny_generator_spec
 from PIL import Image
 
-from reelgan import __version__
 from reelgan.cli.main import main
 from reelgan.data.image_sets import ImageDataset
 from reelgan.errors import ReelganError
-from reelgan.gan.generator import GENERATOR_FORMAT, Generator, build_from_spec, export_generator
+from reelgan.gan.generator import Generator, build_from_spec, export_generator
 from reelgan.provenance import read_record
 from reelgan.synth import ClassifierSettings, ExportSettings, export_synthetic, layouts, sample_seed, score_synthetic
 
@@ -29,10 +29,7 @@ FAST = ClassifierSettings(epochs=10, batch=8, width=8, lr=3e-3)
 
 
 def make_spec(**changes) -> dict:
-    spec = {"format": GENERATOR_FORMAT, "arch": "dcgan", "resolution": 16, "channels": 1, "latent_dim": 16,
-            "width": 8, "max_width": 16, "class_names": list(CLASSES), "trained_steps": 0, "dataset": "test",
-            "reelgan_version": __version__}
-    return {**spec, **changes}
+    return tiny_generator_spec(**{"latent_dim": 16, "max_width": 16, "class_names": list(CLASSES), **changes})
 
 
 def tiny_generator(**changes) -> Generator:

@@ -39,5 +39,6 @@ def run_demo_command(args: argparse.Namespace) -> int:
           f"  vector:  {run_dir / 'glyph.svg'} and glyph.png (a traced sample; transparent)\n"
           f"  film:    {run_dir / 'animatic.mp4'} (a 2-scene script with the generator's glyphs, subtitled;\n"
           f"           .srt, .vtt, .otio, contact sheet and authorship record beside it)\n"
-          f"  generator: {run_dir / 'generator.safetensors'}")
+          f"  generator: {run_dir / 'generator.safetensors'}\n"
+          f"next: pick the glyphs you like and steer toward them in the browser with `reelgan studio {run_dir}`")
     return 0

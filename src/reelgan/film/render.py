@@ -18,6 +18,7 @@ import numpy as np
 from ..errors import ReelganError
 from ..paths import output_files, remove_stale_temps, temp_prefix
 from ..script.fountain import Screenplay, read_fountain
+from .captions import action_caption, ai_label, caption_height
 from .cast import read_cast
 from .plan import Shot, plan_film, scene_headings
 from .sources import Part, Visual, VisualFactory
@@ -100,8 +101,6 @@ def film_frames(film: Film, watermark_bits: np.ndarray | None = None) -> Iterato
 
 def _overlays(film: Film, shot, frame: np.ndarray, model_made: bool) -> np.ndarray:
     """The action caption and the visible AI label, when asked for."""
-    from .captions import action_caption, ai_label, caption_height
-
     options = film.options
     text = shot.action if options.action_captions and shot.kind == "shot" else ""
     if text:
@@ -130,10 +129,11 @@ def outputs_for(out: Path, overwrite: bool, shots: bool = False, exports: tuple[
     return outputs
 
 
-# Render speed on a 2-core Xeon (benchmarks/RESULTS.md, "Animatics: per-shot media"): frame pixels drawn and
-# encoded per second, for the film alone; per-shot files add their own encode.
-PIXELS_PER_SECOND = 10e6
-SHOTS_COST = 0.5  # per-shot media: about half again the film's time
+# Render speed on a 2-core Xeon (benchmarks/RESULTS.md, "Animatics for editors"): the 123 s benchmark film
+# at 640x360 and 24 fps took 78-91 s as one MP4, so about 7.5 million frame pixels drawn, marked and encoded
+# per second; per-shot media (--shots) about doubled it.
+PIXELS_PER_SECOND = 7.5e6
+SHOTS_COST = 1.0  # per-shot media: about the film's own time again
 
 
 def dry_run(script: Path, cast_path: Path | None, options: FilmOptions, shots: bool = False) -> dict:

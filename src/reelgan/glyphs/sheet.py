@@ -15,6 +15,7 @@ from ..errors import ReelganError
 from ..media import save_png
 from ..media.images import atomic_path
 from ..media.sheet_pdf import Cell, write_sheet_pdf
+from ..media.text import wrap_measured
 from ..provenance import check_record, record_json
 
 CAPTION_PX = 13  # caption font size in pixels
@@ -57,25 +58,9 @@ def contact_sheet(glyphs: list[np.ndarray], captions: list[str], columns: int = 
 
 
 def wrap_pixels(text: str, font: ImageFont.ImageFont, width: float) -> list[str]:
-    """`text` broken between words into lines no wider than `width` pixels in `font` (so captions stay in
-    their cell whatever the letters); a word wider than the cell is cut."""
-    lines: list[str] = []
-    current = ""
-    for word in text.split():
-        while font.getlength(word) > width and len(word) > 1:
-            cut = max(1, int(len(word) * width / font.getlength(word)) - 1)
-            if current:
-                lines.append(current)
-                current = ""
-            lines.append(word[:cut])
-            word = word[cut:]
-        trial = f"{current} {word}".strip()
-        if font.getlength(trial) <= width:
-            current = trial
-        else:
-            lines.append(current)
-            current = word
-    return lines + ([current] if current else [])
+    """`text` broken between words into lines no wider than `width` pixels in `font`, so captions stay in
+    their cell whatever the letters."""
+    return wrap_measured(text, width, font.getlength)
 
 
 def glyph_cells(glyphs: list[np.ndarray], captions: list[str]) -> list[Cell]:

@@ -16,6 +16,7 @@ from PIL import Image
 
 from ..provenance import check_record, record_json
 from .images import atomic_path
+from .text import wrap_measured
 
 MARGIN_PT = 28.0     # page margin, points (1/72 in)
 GAP_PT = 10.0        # between cells
@@ -33,28 +34,10 @@ class Cell:
 
 
 def _wrap(text: str, font: str, size: float, width: float) -> list[str]:
-    """`text` broken between words into lines no wider than `width` points (a too-long word is cut)."""
+    """`text` broken between words into lines no wider than `width` points in `font` at `size`."""
     from reportlab.pdfbase.pdfmetrics import stringWidth
 
-    lines: list[str] = []
-    current = ""
-    for word in text.split():
-        while stringWidth(word, font, size) > width and len(word) > 1:  # a word wider than the cell
-            cut = max(1, int(len(word) * width / stringWidth(word, font, size)) - 1)
-            if current:
-                lines.append(current)
-                current = ""
-            lines.append(word[:cut])
-            word = word[cut:]
-        trial = f"{current} {word}".strip()
-        if stringWidth(trial, font, size) <= width:
-            current = trial
-        else:
-            lines.append(current)
-            current = word
-    if current:
-        lines.append(current)
-    return lines
+    return wrap_measured(text, width, lambda line: stringWidth(line, font, size))
 
 
 def write_sheet_pdf(path: str | Path, cells: list[Cell], title: str, record: dict, columns: int = 4) -> Path:
