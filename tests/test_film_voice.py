@@ -201,6 +201,7 @@ def test_the_records_declare_the_synthetic_speech(voiced):
     embedded = read_record(mp4)
     assert embedded["synthetic_speech"]["engine"] == "espeak-ng"
     assert embedded["synthetic_speech"]["lines"] == len(cues(record))
+    assert any("synthetic voices" in line and "espeak-ng" in line for line in record["credits"])
     first = sorted(mp4.with_suffix(".voice").glob("*.wav"))[0].read_bytes()
     assert b"ICMT" in first and b"algorithmicMedia" in first and b'"ai_generated":true' in first
 
@@ -271,6 +272,7 @@ def test_without_voice_the_film_stays_silent(tmp_path):
     assert "voice" not in record and "synthetic_speech" not in record["provenance"]
     assert not (tmp_path / "two.voice").exists()
     assert all("voiced_by" not in cue for cue in cues(record))
+    assert not any("voice" in line for line in record["credits"])
 
 
 # --- bad input ---------------------------------------------------------------------------------------

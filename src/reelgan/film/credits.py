@@ -19,8 +19,8 @@ def script_split(script: Path) -> dict[str, int] | None:
     return compare(script, record).words
 
 
-def credits_lines(screenplay: Screenplay, script: Path, parts: list[Part]) -> list[str]:
-    """The credits card's lines, title first."""
+def credits_lines(screenplay: Screenplay, script: Path, parts: list[Part], voiced: bool = False) -> list[str]:
+    """The credits card's lines, title first; `voiced`: the dialogue is temp speech (`--voice`)."""
     title = plain_text(screenplay.title_page.get("Title") or script.stem).replace("\n", " ").strip()
     author = screenplay.title_page.get("Author") or screenplay.title_page.get("Authors")
     lines = [title, f"Written by {plain_text(author).strip()}" if author else f"Script: {script.name}"]
@@ -39,6 +39,10 @@ def credits_lines(screenplay: Screenplay, script: Path, parts: list[Part]) -> li
         lines.append(f"Procedural glyphs: reelgan ({glyphs} shots)")
     if stills:
         lines.append(f"Stills by the filmmaker ({stills} shots)")
+    if voiced:
+        from .voice import ENGINE
+
+        lines.append(f"Temp dialogue: synthetic voices ({ENGINE} speech synthesis, no recorded voice)")
     uses_ai = bool(generated) or bool(split and split.get("model"))
     notice = "Contains AI-generated material." if uses_ai else "Pictures made by algorithm; no AI model was used."
     lines.append(f"Assembled with reelgan {__version__}. {notice}")

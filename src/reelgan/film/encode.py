@@ -43,31 +43,66 @@ def write_film(path: Path, frames: Iterable[np.ndarray], size: tuple[int, int], 
     `audio` (mono float32 blocks in [-1, 1] at `audio_rate` Hz, as long as the film), an AAC track, muxed
     alongside the frames so that players read both as they go.
     """
-    encoder = h264_encoder()
-    with open_tagged_mp4(path, record) as container:
-        video = container.add_stream(encoder, rate=fps, options={"crf": str(crf)} if encoder == "libx264" else {})
-        video.width, video.height = size
-        video.pix_fmt = "yuv420p"
-        sound = _AudioWriter(container, audio, audio_rate) if audio is not None else None
-        text_stream = _subtitle_stream(container) if subtitles else None
-        pending = sorted(subtitles or [], key=lambda s: s.start)
-        count = 0
-        for count, frame in enumerate(frames, 1):
-            now = (count - 1) / fps
-            while pending and text_stream is not None and pending[0].start <= now:
-                _mux_subtitle(container, text_stream, pending.pop(0), len(subtitles) - len(pending))
-            picture = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")
-            for packet in video.encode(picture.reformat(format="yuv420p")):
-                container.mux(packet)
-            if sound is not None:
-                sound.write_until(count / fps)
-        for subtitle in pending:
-            _mux_subtitle(container, text_stream, subtitle, 0)
-        for packet in video.encode(None):
-            container.mux(packet)
-        if sound is not None:
-            sound.finish()
-    return count
+    with FilmWriter(path, size, fps, record, subtitles, crf, audio, audio_rate) as writer:
+        for frame in frames:
+            writer.add(frame)
+    return writer.count
+
+
+class FilmWriter:
+    """An MP4 written a frame at a time (`add`), so that one drawing pass can feed several files at once.
+
+    Use it as a context manager: leaving the block normally flushes the encoders; leaving it on an exception
+    only closes the file (the caller's staging folder throws it away).
+    """
+
+    def __init__(self, path: Path, size: tuple[int, int], fps: int, record: dict,
+                 subtitles: list[Subtitle] | None = None, crf: int = 20, audio: Iterable[np.ndarray] | None = None,
+                 audio_rate: int = 48_000) -> None:
+        encoder = h264_encoder()
+        self.fps, self.count = fps, 0
+        self.container = open_tagged_mp4(path, record)
+        self.video = self.container.add_stream(encoder, rate=fps,
+                                               options={"crf": str(crf)} if encoder == "libx264" else {})
+        self.video.width, self.video.height = size
+        self.video.pix_fmt = "yuv420p"
+        self.sound = _AudioWriter(self.container, audio, audio_rate) if audio is not None else None
+        self.text_stream = _subtitle_stream(self.container) if subtitles else None
+        self.pending = sorted(subtitles or [], key=lambda s: s.start)
+        self.cues = len(self.pending)
+
+    def add(self, frame: np.ndarray) -> None:
+        """Encode the next (H, W, 3) uint8 frame, with the subtitle cues and sound that start by its time."""
+        now = self.count / self.fps
+        while self.pending and self.text_stream is not None and self.pending[0].start <= now:
+            _mux_subtitle(self.container, self.text_stream, self.pending.pop(0), self.cues - len(self.pending))
+        picture = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")
+        for packet in self.video.encode(picture.reformat(format="yuv420p")):
+            self.container.mux(packet)
+        self.count += 1
+        if self.sound is not None:
+            self.sound.write_until(self.count / self.fps)
+
+    def close(self, flush: bool = True) -> None:
+        """Finish the file: with `flush`, mux the cues left and flush the video and audio encoders first
+        (without it, after an error, the file is only closed)."""
+        try:
+            if flush:
+                for subtitle in self.pending:
+                    _mux_subtitle(self.container, self.text_stream, subtitle, 0)
+                self.pending = []
+                for packet in self.video.encode(None):
+                    self.container.mux(packet)
+                if self.sound is not None:
+                    self.sound.finish()
+        finally:
+            self.container.close()
+
+    def __enter__(self) -> "FilmWriter":
+        return self
+
+    def __exit__(self, kind, value, traceback) -> None:
+        self.close(flush=kind is None)
 
 
 class _AudioWriter:

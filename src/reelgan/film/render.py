@@ -51,7 +51,7 @@ def prepare_film(script: Path, cast_path: Path | None, options: FilmOptions, fee
         parts.append(part)
     from .credits import credits_lines
 
-    credits = credits_lines(screenplay, script, parts)
+    credits = credits_lines(screenplay, script, parts, voiced=dialogue is not None)
     visual, part = factory.visual(shots[-1], credits)
     return Film(script, shots, visuals + [visual], parts + [part], options, credits, dialogue)
 
@@ -67,36 +67,75 @@ def plan_shots(screenplay: Screenplay, options: FilmOptions) -> tuple[list[Shot]
     return plan_film(screenplay, options.timing, speech_seconds=dialogue.seconds), dialogue
 
 
-def film_frames(film: Film, watermark_bits: np.ndarray | None = None) -> Iterator[np.ndarray]:
-    """Every frame of the film in order: (H, W, 3) uint8, cross-faded, subtitled and watermarked."""
-    from ..provenance.watermark import embed
+class ShotPictures:
+    """Each shot's clean picture at a film frame (no dissolve, subtitle or caption), watermarked when the shot
+    is model-made, drawn and marked once however many files use it (the film, the dissolve, the shot's own
+    file). Held are only the frames still in use: `forget_before(index)` drops the older ones."""
 
+    def __init__(self, film: Film, watermark_bits: np.ndarray | None = None) -> None:
+        self.film, self.bits = film, watermark_bits
+        self.held: dict[tuple[int, int], np.ndarray] = {}
+        # A clip's visual hands back the same array each time a frame repeats (it loops at CLIP_FPS): marked
+        # once, by shot and identity. The source array is kept beside its marked copy, so the id stays valid.
+        self.marked: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
+
+    def at(self, shot: int, index: int) -> np.ndarray:
+        """(H, W, 3) uint8: shot `shot`'s picture at the middle of film frame `index` (the visual clamps times
+        outside the shot, which the shot files' handles use)."""
+        key = (shot, index)
+        if key not in self.held:
+            t = (index + 0.5) / self.film.options.fps - self.film.shots[shot].start
+            self.held[key] = self._mark(shot, self.film.visuals[shot].frame(t))
+        return self.held[key]
+
+    def _mark(self, shot: int, picture: np.ndarray) -> np.ndarray:
+        from ..provenance.watermark import embed
+
+        if self.bits is None or self.film.parts[shot].maker != "model":
+            return picture
+        key = (shot, id(picture))
+        if key not in self.marked or self.marked[key][0] is not picture:
+            if len(self.marked) > 256:  # clips have a few dozen frames; a still shot's frames never repeat
+                self.marked.clear()
+            self.marked[key] = (picture, embed(picture, self.bits))
+        return self.marked[key][1]
+
+    def forget_before(self, index: int) -> None:
+        """Drop the pictures of film frames before `index`."""
+        for key in [k for k in self.held if k[1] < index]:
+            del self.held[key]
+
+
+def film_frames(film: Film, watermark_bits: np.ndarray | None = None,
+                pictures: ShotPictures | None = None) -> Iterator[np.ndarray]:
+    """Every frame of the film in order: (H, W, 3) uint8, cross-faded, subtitled and watermarked.
+
+    The mark goes into each shot's picture before dissolves, subtitles and captions are drawn over it, so
+    that the same marked picture serves the film and the shot's own file (`shots.ShotFiles`).
+    """
+    pictures = pictures or ShotPictures(film, watermark_bits)
     fps, half = film.options.fps, film.options.fade / 2
     burner = SubtitleBurner(film.options.size) if film.options.burn_subtitles else None
-    shots, visuals = film.shots, film.visuals
+    shots = film.shots
     current = 0
     for index in range(film.frame_count):
         t = (index + 0.5) / fps  # the middle of the frame's time
         while current + 1 < len(shots) and t >= shots[current].end:
             current += 1
         shot = shots[current]
-        frame = visuals[current].frame(t - shot.start)
-        generated = film.parts[current].maker == "model"
+        frame = pictures.at(current, index)
         neighbour = None
         if half > 0 and current + 1 < len(shots) and t > shot.end - half:
             neighbour, weight = current + 1, (t - (shot.end - half)) / (2 * half)
         elif half > 0 and current > 0 and t < shot.start + half:
             neighbour, weight = current - 1, ((shot.start + half) - t) / (2 * half)
         if neighbour is not None:
-            other = visuals[neighbour].frame(t - shots[neighbour].start)
+            other = pictures.at(neighbour, index)
             frame = (frame * (1 - weight) + other * weight).round().astype(np.uint8)
-            generated = generated or film.parts[neighbour].maker == "model"
         if burner is not None:
             frame = burner.burn(frame, [s for s in shot.subtitles if s.start <= t < s.end])
-        frame = _overlays(film, shot, frame, film.parts[current].maker == "model")
-        if watermark_bits is not None and generated:
-            frame = embed(frame, watermark_bits)
-        yield frame
+        yield _overlays(film, shot, frame, film.parts[current].maker == "model")
+        pictures.forget_before(index)
 
 
 def _overlays(film: Film, shot, frame: np.ndarray, model_made: bool) -> np.ndarray:
@@ -163,7 +202,7 @@ def render_film(script: Path, out: Path, cast_path: Path | None = None, options:
     from .encode import write_film
     from .nle import check_exports, write_exports
     from .records import film_record, watermark_payload
-    from .shots import write_shot_media
+    from .shots import ShotFiles, with_shot_files
 
     options = options or FilmOptions()
     check_exports(list(exports), options.fps, shots)
@@ -181,14 +220,19 @@ def render_film(script: Path, out: Path, cast_path: Path | None = None, options:
         record = film_record(film, outputs)
         from ..progress import track
 
-        drawn = track(film_frames(film, bits), film.frame_count, "render", enabled=progress)
+        pictures = ShotPictures(film, bits)
+        drawn = film_frames(film, bits, pictures)
+        files = ShotFiles(film, staged["shots"], record["provenance"], pictures) if shots else None
+        if files is not None:  # one drawing pass: each shot's file is written as the film passes it
+            drawn = with_shot_files(drawn, files)
+        drawn = track(drawn, film.frame_count, "render", enabled=progress)
         frames = write_film(staged["mp4"], drawn, options.size, options.fps, record["provenance"],
                             film.subtitles if options.soft_subtitles else None, audio=_audio(film), audio_rate=MIX_RATE)
         if frames != film.frame_count:  # pragma: no cover - a bug, not a user error
             raise RuntimeError(f"wrote {frames} frames, planned {film.frame_count}")
         if film.dialogue is not None:
             _write_lines(film, staged["voice"])
-        layout = write_shot_media(film, staged["shots"], record["provenance"], bits) if shots else None
+        layout = files.layout if files is not None else None
         write_companions(film, staged, record, layout)
         write_exports(film, list(exports), staged, final, layout)
         if signer is not None:

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from ..media import save_png
-from .encode import write_film
+from .encode import FilmWriter
 from .plan import CREDITS, TITLE, frame_at
 from .types import Film
 
@@ -69,29 +69,64 @@ def shot_layout(film: Film, folder: Path) -> list[ShotMedia]:
     return media
 
 
-def _frames(film: Film, media: ShotMedia, watermark_bits: np.ndarray | None) -> Iterator[np.ndarray]:
-    """The shot's clean frames, handles included: the visual at its own time (clamped by the visual)."""
-    from ..provenance.watermark import embed
+class ShotFiles:
+    """Every shot's MP4 written during the film's own drawing pass: at each film frame, each shot whose file
+    spans that frame gets its clean picture from the shared `ShotPictures` (a file opens at its first frame
+    and closes after its last; around a dissolve two are open). The PNGs of cards and stills are written
+    when their file opens."""
 
-    fps, shot = film.options.fps, film.shots[media.index]
-    first, _ = cut_frames(film, media.index)
-    generated = film.parts[media.index].maker == "model"
-    for k in range(media.frames):
-        t = (first - media.handle_before + k + 0.5) / fps  # film time at the middle of the frame
-        frame = film.visuals[media.index].frame(t - shot.start)
-        yield embed(frame, watermark_bits) if watermark_bits is not None and generated else frame
+    def __init__(self, film: Film, folder: Path, record: dict, pictures) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self.film, self.record, self.pictures = film, record, pictures
+        self.layout = shot_layout(film, folder)
+        self.open: dict[int, FilmWriter] = {}
 
+    def span(self, media: ShotMedia) -> range:
+        """The film frames whose clean picture is in the shot's file (handles included)."""
+        first, _ = cut_frames(self.film, media.index)
+        return range(first - media.handle_before, first - media.handle_before + media.frames)
 
-def write_shot_media(film: Film, folder: Path, record: dict, watermark_bits: np.ndarray | None = None
-                     ) -> list[ShotMedia]:
-    """Write every shot's MP4 (and PNG for cards and stills) into `folder`; returns their layout."""
-    folder.mkdir(parents=True, exist_ok=True)
-    layout = shot_layout(film, folder)
-    for media in layout:
-        shot_record = {**record, "shot": media.index}
-        write_film(media.mp4, _frames(film, media, watermark_bits), film.options.size, film.options.fps,
-                   shot_record)
+    @property
+    def end(self) -> int:
+        """One past the last film frame any shot file needs (the last file may run past the film's end)."""
+        return max(self.span(media).stop for media in self.layout)
+
+    def feed(self, index: int) -> None:
+        """Give film frame `index` to the files that span it, opening and closing them as they start and end."""
+        for media in self.layout:
+            span = self.span(media)
+            if index not in span:
+                continue
+            if index == span.start:
+                self._start(media)
+            self.open[media.index].add(self.pictures.at(media.index, index))
+            if index == span.stop - 1:
+                self.open.pop(media.index).close()
+
+    def _start(self, media: ShotMedia) -> None:
+        shot_record = {**self.record, "shot": media.index}
+        self.open[media.index] = FilmWriter(media.mp4, self.film.options.size, self.film.options.fps, shot_record)
         if media.png is not None:
-            shot = film.shots[media.index]
-            save_png(media.png, film.visuals[media.index].frame(shot.duration / 2), shot_record)
-    return layout
+            shot = self.film.shots[media.index]
+            save_png(media.png, self.film.visuals[media.index].frame(shot.duration / 2), shot_record)
+
+    def close(self) -> None:
+        """Close any file still open (after an error: the staging folder is thrown away)."""
+        for writer in self.open.values():
+            writer.close(flush=False)
+        self.open.clear()
+
+
+def with_shot_files(frames: Iterator[np.ndarray], files: ShotFiles) -> Iterator[np.ndarray]:
+    """The film's frames unchanged, feeding each shot file as the film passes its frames; the handles after
+    the last cut are drawn when the film's frames run out."""
+    index = -1
+    try:
+        for index, frame in enumerate(frames):
+            files.feed(index)
+            yield frame
+        for later in range(index + 1, files.end):
+            files.feed(later)
+            files.pictures.forget_before(later)
+    finally:
+        files.close()
