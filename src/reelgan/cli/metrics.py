@@ -26,6 +26,7 @@ EXAMPLES = """\
   reelgan metrics train-extractor ~/stills --resolution 64 --channels 3 --steps 4000 --out stills-64.safetensors
   reelgan metrics fetch-weights          # once, online: the FID Inception weights
   reelgan metrics latest --data ~/stills --extractor inception --metrics fid,kid
+  reelgan metrics latest --data ~/letters --extractor letters-32.safetensors --per-class 500   # intra-FID, --cond
 """
 
 
@@ -59,6 +60,11 @@ def add_parser(subparsers) -> None:
     c.add_argument("--extractor", help="a domain extractor .safetensors (default: the bundled one for logograms), "
                    "'inception' (weights from $REELGAN_INCEPTION_WEIGHTS or fetch-weights) or an Inception .pth")
     c.add_argument("--seed", type=int, default=0, help="first sample seed (default 0)")
+    c.add_argument("--per-class", type=int, default=0, metavar="N", help="also FID within each class (up to N "
+                   "images of each side per class) and their mean, intra-FID: how well a --cond generator "
+                   "follows its labels (default 0: off)")
+    c.add_argument("--class-depth", type=int, default=1, help="with --per-class: folder levels that name a class, "
+                   "as in training (default 1)")
     c.add_argument("--json", help="also write the results to this JSON file")
     c.add_argument("--overwrite", action="store_true", help="replace an existing --json file")
     c.set_defaults(run=run_compute)
@@ -101,7 +107,8 @@ def run_compute(args: argparse.Namespace) -> int:
     json_path = output_file(Path(args.json), args.overwrite) if args.json else None
     source = source_path(args)
     G = load_generator(source, device=args.device)
-    results = measure_generator(G, args.data, names, args.n, args.extractor, args.seed)
+    results = measure_generator(G, args.data, names, args.n, args.extractor, args.seed, args.per_class,
+                                args.class_depth)
     width = max(map(len, results))
     for key, value in results.items():
         print(f"{key:<{width}}  {value:.4f}")

@@ -20,17 +20,30 @@ CLIP_SAMPLES = 2000    # clips are T times larger than images: 2000 keeps both s
 
 
 def measure_generator(G: Generator, data: str, names: list[str], n: int | None = None,
-                      extractor: str | None = None, seed: int = 0) -> dict[str, float]:
+                      extractor: str | None = None, seed: int = 0, per_class: int = 0,
+                      class_depth: int = 1) -> dict[str, float]:
     """The named metrics of G against `data`, protocol-named: image metrics in the extractor's features (the
     bundled domain extractor for built-in sets by default), or the proxy FVD of a clip generator with a clip
-    extractor. `n` samples of each side (default IMAGE_SAMPLES, CLIP_SAMPLES for clips)."""
+    extractor. `n` samples of each side (default IMAGE_SAMPLES, CLIP_SAMPLES for clips). With `per_class`
+    (images of each side per class), also the FID within each class and intra-FID (`per_class.py`)."""
     check_metric_names(names)
     if n is not None and n < 1:
         raise ReelganError(f"--n must be at least 1; got {n}")
+    if per_class < 0:
+        raise ReelganError(f"--per-class must be 0 (off) or a number of images per class; got {per_class}")
     if G.is_video or "fvd" in names:
+        if per_class:
+            raise ReelganError("--per-class is for class-conditional image generators; drop it for clips")
         return _clip_metrics(G, data, names, n or CLIP_SAMPLES, extractor, seed)
     features = choose_extractor(extractor, data, device=G.device)
-    return evaluate_generator(G, data, names, n=n or IMAGE_SAMPLES, extractor=features, seed=seed)
+    if per_class and not G.class_names:  # before minutes of sampling for the overall metrics
+        raise ReelganError("--per-class needs a class-conditional generator (trained with --cond); drop it")
+    results = evaluate_generator(G, data, names, n=n or IMAGE_SAMPLES, extractor=features, seed=seed)
+    if per_class:
+        from .per_class import per_class_fid
+
+        results.update(per_class_fid(G, data, features, per_class, class_depth, seed))
+    return results
 
 
 def _clip_metrics(G: Generator, data: str, names: list[str], n: int, extractor: str | None,

@@ -30,6 +30,7 @@ from .. import __version__
 from ..config import check_field_types
 from ..errors import ReelganError
 from .corpus import Corpus
+from .lora import add_adapters, load_adapters, save_with_adapters, trainable_count
 from .model import require_transformers
 
 END_OF_TEXT = "<|endoftext|>"
@@ -37,6 +38,8 @@ STATE_FILE = "training_state.pt"
 STATE_FORMAT = "reelgan-script-state-1"  # earlier versions wrote the same fields without "format"
 RECORD_FILE = "reelgan-training.json"
 VALIDATION_EVERY = 20  # every 20th document is held out to measure validation loss
+FINE_TUNE_LR = 5e-5    # peak learning rate when every weight of a base model is tuned
+LORA_LR = 2e-4         # ... and when only LoRA adapters are (they start at zero and need larger steps)
 
 
 @dataclass
@@ -59,6 +62,8 @@ class ScriptTrainConfig:
     positions: int = 512           # from scratch: longest prompt + draft, in tokens
     dropout: float = 0.1
     text_format: str = "auto"      # how the corpus's .txt files were read (corpus.FORMATS)
+    lora: int = 0                  # with a base: train LoRA adapters of this rank instead of every weight (peft)
+    lora_alpha: float = 16.0       # LoRA scale numerator: the adapters' update is scaled by alpha / rank
 
     def check(self) -> None:
         """ReelganError for values training cannot use."""
@@ -72,6 +77,12 @@ class ScriptTrainConfig:
                 raise ReelganError(f"--{name.replace('_', '-')} must be at least 1; got {getattr(self, name)}")
         if self.lr <= 0:
             raise ReelganError(f"--lr must be positive; got {self.lr}")
+        if self.lora < 0 or self.lora_alpha <= 0:
+            raise ReelganError(f"--lora must be a rank of 0 (off) or more and --lora-alpha positive; got "
+                               f"{self.lora} and {self.lora_alpha}")
+        if self.lora and self.base is None:
+            raise ReelganError("--lora adapts a trained model: add --base (e.g. --base smollm2), or drop --lora to "
+                               "train a small model from scratch")
         if self.base is None and self.width % self.heads:
             raise ReelganError(f"--width ({self.width}) must be a multiple of --heads ({self.heads})")
         if self.base is None and self.context > self.positions:
@@ -209,8 +220,10 @@ def train_language_model(
         torch.manual_seed(config.seed)
     history = state["history"]
     start = state["step"]
+    adapters = f" ({trainable_count(model):,} in LoRA adapters of rank {config.lora})" if config.lora else ""
     log(f"training on {len(streams.train):,} tokens ({streams.documents} documents, "
-        f"{len(streams.validation):,} held out), {_parameter_count(model):,} parameters, steps {start}-{config.steps}")
+        f"{len(streams.validation):,} held out), {_parameter_count(model):,} parameters{adapters}, "
+        f"steps {start}-{config.steps}")
     from ..progress import TrainingProgress
 
     started, tokens = time.perf_counter(), 0
@@ -262,6 +275,8 @@ def _starting_model(corpus: Corpus, config: ScriptTrainConfig, *, trust_pickle: 
         raise ReelganError(f"--context {config.context} is longer than {config.base}'s {base.context_length} "
                            "positions; lower --context")
     torch.manual_seed(config.seed)
+    if config.lora:
+        return add_adapters(base.model, config.lora, config.lora_alpha), base.tokenizer
     return base.model, base.tokenizer
 
 
@@ -288,7 +303,10 @@ def _save(out: Path, model: Any, tokenizer: Any, optimizer: torch.optim.Optimize
     """Write the model folder beside `out`, then swap it in, so `out` is always a whole save."""
     saving = out.with_name(out.name + ".saving")
     shutil.rmtree(saving, ignore_errors=True)
-    model.save_pretrained(saving)
+    if config.lora:
+        save_with_adapters(model, saving)
+    else:
+        model.save_pretrained(saving)
     tokenizer.save_pretrained(saving)
     state = {"format": STATE_FORMAT, "step": step, "optimizer": optimizer.state_dict(),
              "rng": torch.get_rng_state(),
@@ -349,6 +367,9 @@ def _load_for_resume(out: Path, config: ScriptTrainConfig, *, trust_pickle: bool
     from .model import load_language_model
 
     loaded = load_language_model(str(out), trust_pickle=trust_pickle)
+    if config.lora:  # the adapters go back on a fresh copy of the base, not on the merged model
+        base = load_language_model(config.base, trust_pickle=trust_pickle)
+        return load_adapters(base.model, out), loaded.tokenizer, state
     return loaded.model, loaded.tokenizer, state
 
 
@@ -436,5 +457,6 @@ def _restore(path: Path, state: dict, optimizer: torch.optim.Optimizer, device: 
 def _record(config: ScriptTrainConfig, history: list[dict], corpus: Corpus, streams: TokenStreams,
             model: Any) -> dict:
     return {"config": asdict(config), "history": history, "parameters": _parameter_count(model),
+            "trainable_parameters": trainable_count(model),
             "train_tokens": len(streams.train), "validation_tokens": len(streams.validation),
             "documents": streams.documents}
