@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import replace
 from pathlib import Path
 
 from ..errors import ReelganError
@@ -27,8 +28,10 @@ def _export_parser(e: argparse.ArgumentParser) -> None:
                    "add --balance for equal counts)")
     e.add_argument("--n-per-class", type=int, help="images of each class (class-conditional generators)")
     e.add_argument("--classes", help="only these classes, comma-separated names or numbers (default: all)")
-    e.add_argument("--layout", default="imagefolder", help="imagefolder (CLASS/000123.png), npz (part-00000.npz) "
-                   "or webdataset (shard-00000.tar) (default imagefolder)")
+    e.add_argument("--layout", help="images: imagefolder (CLASS/000123.png), npz (part-00000.npz) or webdataset "
+                   "(shard-00000.tar) (default imagefolder); clips: mp4 (samples/000123.mp4), frames "
+                   "(samples/000123/frame-000.png) or npz (default mp4)")
+    e.add_argument("--fps", type=int, default=8, help="clips: frames per second of the MP4s (default 8)")
     e.add_argument("--shard-size", type=int, help="npz and webdataset: images per file (default 1000)")
     e.add_argument("--truncation", type=float, default=1.0, help="0-1: lower is more typical, less varied")
     e.add_argument("--seed", type=int, default=0, help="base seed: image k of class c always comes from the seed "
@@ -87,29 +90,33 @@ def run_export(args: argparse.Namespace) -> int:
     """Check everything, load the generator, export, and say what was written."""
     from ..gan.generator import load_generator
     from ..synth import ExportSettings, export_synthetic
+    from ..synth.plan import default_layout
 
     classes = None
     if args.classes is not None:
         classes = tuple(name.strip() for name in args.classes.split(",") if name.strip())
         if not classes:
             raise ReelganError("--classes needs at least one class name, such as a,b")
-    settings = ExportSettings(layout=args.layout, n=args.n, n_per_class=args.n_per_class, classes=classes,
-                              shard_size=args.shard_size, truncation=args.truncation, seed=args.seed,
+    settings = ExportSettings(layout=args.layout or "imagefolder", n=args.n, n_per_class=args.n_per_class,
+                              classes=classes, shard_size=args.shard_size, truncation=args.truncation, seed=args.seed,
                               reject_copies=args.reject_copies, real=args.real, copy_quantile=args.copy_quantile,
-                              max_real=args.max_real, balance=args.balance, batch=args.batch)
+                              max_real=args.max_real, balance=args.balance, batch=args.batch, fps=args.fps)
     settings.check()
     output_folder(args.out)
     source = source_path(args)
     G = load_generator(source, device=args.device)
+    if args.layout is None:
+        settings = replace(settings, layout=default_layout(G))
     summary = export_synthetic(G, args.out, settings, source=str(source), overwrite=args.overwrite,
                                show_progress=not args.no_progress)
     counts = ", ".join(f"{name} {count}" for name, count in list(summary["counts"].items())[:8])
     more = " ..." if len(summary["counts"]) > 8 else ""
+    items = "clips" if G.is_video else "images"
     if summary["already_complete"]:
-        print(f"{summary['out']} already holds this export, complete ({summary['images']} images); nothing to do")
+        print(f"{summary['out']} already holds this export, complete ({summary['images']} {items}); nothing to do")
         return 0
     resumed = f", continued from unit {summary['resumed_from_unit']}" if summary["resumed_from_unit"] else ""
-    print(f"wrote {summary['images']} images ({counts}{more}) to {summary['out']}/ as {summary['layout']}"
+    print(f"wrote {summary['images']} {items} ({counts}{more}) to {summary['out']}/ as {summary['layout']}"
           f"{resumed}; labels.csv and README.md (the dataset card) beside them")
     if summary["dropped"] is not None:
         print(f"dropped {summary['dropped']} near copies of training images of {summary['candidates']} candidates "

@@ -21,7 +21,14 @@ LAYOUT_TEXT = {
            "record as JSON); load with `numpy.load(path)`",
     "webdataset": "WebDataset tar shards `shard-00000.tar`; each sample is `KEY.png`, `KEY.cls` (the class index, "
                   "conditional sets only) and `KEY.json` (class, seed, truncation, generator sha256)",
+    "mp4": "one H.264 MP4 per clip in `samples/` (`samples/000123.mp4`), its provenance record in the container's "
+           "tags",
+    "frames": "one folder of PNG frames per clip in `samples/` (`samples/000123/frame-000.png`, ...), each frame "
+              "with its provenance record",
 }
+CLIP_NPZ_TEXT = ("NumPy archives `part-00000.npz`, each with `images` (uint8, N x T x H x W x C: clips of T frames), "
+                 "`labels` (-1: no classes), `seeds` and `records` (each clip's provenance record as JSON); load "
+                 "with `numpy.load(path)`")
 
 
 def label_rows(plan: Plan, files: list[str], samples: list[tuple[int, int]]) -> str:
@@ -58,15 +65,15 @@ def training_data_text(dataset: Any) -> str:
             "consent govern what may be done with images made from them)")
 
 
-def front_matter(plan: Plan) -> str:
+def front_matter(plan: Plan, clips: bool = False) -> str:
     """The card's YAML header: the licence is left for the user (`other` until they fill it)."""
     return "\n".join([
         "---",
         "license: other  # fill in: the licence you release this set under (see Licence below)",
-        "task_categories:", "- image-classification",
+        "task_categories:", "- video-classification" if clips else "- image-classification",
         "tags:", "- synthetic", "- ai-generated", "- reelgan",
         "size_categories:", f"- {size_category(plan.total)}",
-        "pretty_name: Synthetic images from a reelgan generator",
+        f"pretty_name: Synthetic {'clips' if clips else 'images'} from a reelgan generator",
         "---", "",
     ])
 
@@ -104,32 +111,40 @@ def dataset_card(plan: Plan, spec: dict[str, Any], source: str, dropped: list[in
     s = plan.settings
     shown_spec = {k: v for k, v in spec.items() if k != "weights_sha256"}
     conditional = bool(plan.class_names)
+    clips = spec.get("kind") == "video"
+    items = "clips" if clips else "images"
+    size = f"{spec['resolution']} x {spec['resolution']} px"
+    what = (f"{plan.total} clips of {spec.get('frames', '?')} frames of {size} ({s.fps} frames per second in "
+            f"MP4s) with {spec['channels']} channel(s)") if clips else \
+        f"{plan.total} {size} images with {spec['channels']} channel(s)"
+    layout = CLIP_NPZ_TEXT if clips and s.layout == "npz" else LAYOUT_TEXT[s.layout]
+    carrier = ("Each MP4 carries a provenance record in its container tags, each PNG frame in a `reelgan` text "
+               "chunk and XMP" if clips else "Each PNG carries a provenance record (a `reelgan` text chunk and XMP")
     sections = [
-        front_matter(plan),
-        "# Synthetic images from a reelgan generator\n",
+        front_matter(plan, clips),
+        f"# Synthetic {items} from a reelgan generator\n",
         "## Dataset description\n",
-        f"{plan.total} {spec['resolution']} x {spec['resolution']} px images with {spec['channels']} channel(s), "
-        f"{'labelled with the class each was generated for' if conditional else 'without class labels'}, "
-        f"all made by a generative adversarial network (GAN). None of them is a photograph or a drawing by a "
-        f"person. Layout: {LAYOUT_TEXT[s.layout]}. `labels.csv` lists every image with its class, class index, "
+        f"{what}, {'labelled with the class each was generated for' if conditional else 'without class labels'}, "
+        f"all made by a generative adversarial network (GAN). None of them is a photograph, footage or a drawing "
+        f"by a person. Layout: {layout}. `labels.csv` lists every item with its class, class index, "
         "seed, truncation and the generator's sha256 (a file inside an archive is named `ARCHIVE#MEMBER`).\n",
         "## How it was made\n",
         f"- Generator: `{source}`, weights sha256 `{plan.generator_hash}`",
         f"- Trained on: {training_data_text(spec.get('dataset'))}, for {spec.get('trained_steps', '?')} steps",
         f"- Made with reelgan {__version__}: `reelgan synth export` with seed {s.seed}, truncation "
-        f"{s.truncation:g}, batch {s.batch}. Image k of class c comes from the latent of a seed derived from "
+        f"{s.truncation:g}, batch {s.batch}. Item k of class c comes from the latent of a seed derived from "
         "(seed, c, k) and listed in labels.csv; `reelgan generate SOURCE --seed SEED --n 1 --class CLASS "
         "--truncation T` makes it again.",
         "- The generator's spec:\n", "```json", json.dumps(shown_spec, indent=2), "```\n",
         "## Counts per class\n", counts_table(plan, dropped) + "\n",
         "## AI disclosure\n",
-        "Every image in this set is AI-generated. Each PNG carries a provenance record (a `reelgan` text chunk "
-        "and XMP with the IPTC digital source type `trainedAlgorithmicMedia`, the generator's sha256 and the "
-        "seed); `reelgan verify FILE` reads it. The npz layout keeps the same records in its `records` array. "
-        "Keep this disclosure with the images wherever they go, and do not present them as real data.\n",
+        f"Every {items[:-1]} in this set is AI-generated. {carrier} with the IPTC digital source type "
+        "`trainedAlgorithmicMedia`, the generator's sha256 and the seed); `reelgan verify FILE` reads it. The npz "
+        f"layout keeps the same records in its `records` array. Keep this disclosure with the {items} wherever "
+        "they go, and do not present them as real data.\n",
         "## Licence\n",
-        "To be filled in by whoever releases this set: the licence (replace `license: other` above), and "
-        "whether the training data's licence and the consent of the people in it allow releasing images made "
+        f"To be filled in by whoever releases this set: the licence (replace `license: other` above), and "
+        f"whether the training data's licence and the consent of the people in it allow releasing {items} made "
         "by a model trained on it.\n",
         "## Memorisation audit\n", audit_text(plan, dropped, criterion, tried) + "\n",
     ]

@@ -41,7 +41,7 @@ PARTS_NAME = ".synth-parts"  # labels.csv rows of each finished unit, joined int
 MAX_CANDIDATES_PER_IMAGE = 50
 # Files an earlier export wrote in DIR, removed before --overwrite starts again.
 OWN_TOP_FILES = re.compile(r"^(labels\.csv|README\.md|part-\d{5,}\.npz|shard-\d{5,}\.tar)$")
-OWN_IMAGE_FILES = re.compile(r"^\d{6,}\.png$")
+OWN_IMAGE_FILES = re.compile(r"^(\d{6,}\.(png|mp4)|frame-\d{3,}\.png)$")
 
 
 @dataclass
@@ -119,11 +119,17 @@ class Drawer:
         return accepted
 
     def _generate(self, wanted: list[tuple[int, int]]) -> np.ndarray:
-        """Images `(B, H, W, C)` uint8 for (class, seed) pairs, as written (judged after rounding)."""
+        """Images `(B, H, W, C)` (clips `(B, T, H, W, C)`) uint8 for (class, seed) pairs, as written (judged
+        after rounding)."""
         seeds = [seed for _, seed in wanted]
         z = seed_latents(seeds, self.G.spec["latent_dim"], self.plan.settings.truncation)  # (B, latent_dim)
         labels = None if not self.plan.class_names else torch.tensor([c for c, _ in wanted], dtype=torch.long)
-        return to_uint8(self.G(z, labels, batch=self.plan.settings.batch))  # (B, C, H, W) -> (B, H, W, C)
+        made = self.G(z, labels, batch=self.plan.settings.batch)
+        if not self.G.is_video:
+            return to_uint8(made)  # (B, C, H, W) -> (B, H, W, C)
+        clips = made.transpose(1, 2)  # (B, C, T, H, W) -> (B, T, C, H, W)
+        frames = to_uint8(clips.flatten(0, 1))  # (B*T, H, W, C)
+        return frames.reshape(len(wanted), clips.shape[1], *frames.shape[1:])
 
 
 def _first_difference(old: dict[str, Any], new: dict[str, Any]) -> str:
@@ -194,8 +200,8 @@ def clear_previous(out: Path) -> None:
         elif entry.is_dir() and entry.name == PARTS_NAME:
             shutil.rmtree(entry)
         elif entry.is_dir() and not entry.is_symlink():
-            for image in sorted(entry.rglob("*.png"), reverse=True):
-                if OWN_IMAGE_FILES.match(image.name):
+            for image in sorted(entry.rglob("*"), reverse=True):
+                if image.is_file() and OWN_IMAGE_FILES.match(image.name):
                     image.unlink()
             for folder in sorted((p for p in entry.rglob("*") if p.is_dir()), reverse=True) + [entry]:
                 with contextlib.suppress(OSError):

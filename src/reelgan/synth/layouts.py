@@ -7,6 +7,8 @@
   PNG metadata). A .npz cannot be appended to, so each part holds at most `--shard-size` images.
 - webdataset: `DIR/shard-00000.tar` with `000123.png`, `000123.cls` (conditional) and `000123.json` per
   sample; the key is the image's number in the whole export.
+- Clip generators: `mp4` (`DIR/samples/000123.mp4`, H.264 at `--fps`), `frames` (`DIR/samples/000123/`
+  holding `frame-000.png`, ... : what frame-based video loaders read) or `npz` (`images` `(N, T, H, W, C)`).
 
 Every file is written to a temp name and renamed into place; PNGs carry the AI record either way.
 """
@@ -14,6 +16,7 @@ Every file is written to a temp name and renamed into place; PNGs carry the AI r
 from __future__ import annotations
 
 import io
+import shutil
 import json
 import tarfile
 import zipfile
@@ -26,7 +29,7 @@ import numpy as np
 
 from ..errors import ReelganError
 from ..media import atomic_path, save_png
-from ..paths import temp_prefix
+from ..paths import temp_name, temp_prefix
 from .plan import NO_CLASS, UNCONDITIONAL_FOLDER, Plan
 
 # A fixed time stamp for archive members, so the same export gives the same bytes (zip's earliest date).
@@ -42,7 +45,7 @@ class Sample:
     class_name: str | None
     k: int                   # its number within its class
     seed: int                # the latent's seed (reelgan generate --seed SEED --n 1 makes it again)
-    image: np.ndarray        # (H, W, C) uint8
+    image: np.ndarray        # (H, W, C) uint8; a clip: (T, H, W, C)
     record: dict[str, Any]   # the provenance record (make_record)
 
 
@@ -163,8 +166,43 @@ def add_member(tar: tarfile.TarFile, name: str, data: bytes) -> None:
     tar.addfile(info, io.BytesIO(data))
 
 
-WRITERS = {"imagefolder": ImageFolderWriter, "npz": NpzWriter, "webdataset": WebDatasetWriter}
-Writer = ImageFolderWriter | NpzWriter | WebDatasetWriter
+class ClipWriter:
+    """A clip generator's clips, one file per clip: `samples/000123.mp4`, or with `frames` a folder
+    `samples/000123/` of `frame-000.png`, ... (the folder is filled under a temp name, then renamed)."""
+
+    def __init__(self, out: Path, plan: Plan) -> None:
+        self.out, self.plan, self.width = out, plan, digits(plan.total)
+        self.frames = plan.settings.layout == "frames"
+
+    def write_unit(self, unit: int, samples: Iterator[Sample]) -> Iterator[str]:
+        """Write each clip as it comes; yields its path relative to DIR (a folder's with a trailing /)."""
+        from ..media import save_mp4
+
+        for sample in samples:
+            name = f"{UNCONDITIONAL_FOLDER}/{sample.k:0{self.width}d}"
+            if not self.frames:
+                save_mp4(self.out / f"{name}.mp4", list(sample.image), self.plan.settings.fps, sample.record)
+                yield f"{name}.mp4"
+                continue
+            final = self.out / name
+            staging = final.with_name(temp_name(final.name))
+            shutil.rmtree(staging, ignore_errors=True)
+            staging.mkdir(parents=True)
+            for t, frame in enumerate(sample.image):
+                save_png(staging / f"frame-{t:03d}.png", frame, {**sample.record, "frame": t})
+            if final.exists():  # a killed run's folder of the same clip: written again, identically
+                shutil.rmtree(final)
+            staging.rename(final)
+            yield f"{name}/"
+
+    def folders_used(self) -> list[Path]:
+        """Folders the writer puts files in."""
+        return [self.out / UNCONDITIONAL_FOLDER]
+
+
+WRITERS = {"imagefolder": ImageFolderWriter, "npz": NpzWriter, "webdataset": WebDatasetWriter,
+           "mp4": ClipWriter, "frames": ClipWriter}
+Writer = ImageFolderWriter | NpzWriter | WebDatasetWriter | ClipWriter
 
 
 def make_writer(out: Path, plan: Plan) -> Writer:

@@ -21,7 +21,10 @@ from ..config import BUILTIN_DATASETS
 from ..errors import ReelganError
 from ..gan.generator import Generator
 
-LAYOUTS = ("imagefolder", "npz", "webdataset")
+IMAGE_LAYOUTS = ("imagefolder", "npz", "webdataset")
+CLIP_LAYOUTS = ("mp4", "frames", "npz")  # clip generators: samples/000123.mp4, samples/000123/frame-000.png, npz
+LAYOUTS = IMAGE_LAYOUTS + ("mp4", "frames")
+FILE_LAYOUTS = ("imagefolder", "mp4", "frames")  # one file (or folder) per item: a unit is a batch of them
 DEFAULT_SHARD_SIZE = 1000  # images per .npz part or .tar shard
 DEFAULT_BATCH = 256        # images generated (and judged) at once
 UNCONDITIONAL_FOLDER = "samples"  # imagefolder layout of an unconditional generator: DIR/samples/000123.png
@@ -46,6 +49,7 @@ class ExportSettings:
     max_real: int = 20000                   # training images compared with at most
     balance: bool = False                   # with n: the same count for every class
     batch: int = DEFAULT_BATCH              # images generated at once (part of what a resume must match)
+    fps: int = 8                            # clips: frames per second of the MP4s
 
     def check(self) -> None:
         """ReelganError naming the flag for any value out of range (before anything is loaded)."""
@@ -56,15 +60,16 @@ class ExportSettings:
             if value is not None:
                 check_int(flag, value, 1)
         if self.shard_size is not None:
-            if self.layout == "imagefolder":
-                raise ReelganError("--shard-size is for --layout npz or webdataset (imagefolder writes one file "
-                                   "per image); drop it or choose another layout")
+            if self.layout in FILE_LAYOUTS:
+                raise ReelganError(f"--shard-size is for --layout npz or webdataset ({self.layout} writes one file "
+                                   "per item); drop it or choose another layout")
             check_int("--shard-size", self.shard_size, 1)
         check_number("--truncation", self.truncation)
         if self.truncation > 1:
             raise ReelganError(f"--truncation must be in (0, 1]; got {self.truncation}")
         check_int("--seed", self.seed, 0)
         check_int("--batch", self.batch, 1)
+        check_int("--fps", self.fps, 1)
         check_int("--max-real", self.max_real, 20)
         check_number("--copy-quantile", self.copy_quantile)
         if self.copy_quantile >= 1:
@@ -76,7 +81,7 @@ class ExportSettings:
     @property
     def unit_size(self) -> int:
         """Images per unit of work (one shard; for imagefolder one batch): what a resume counts."""
-        if self.layout == "imagefolder":
+        if self.layout in FILE_LAYOUTS:
             return self.batch
         return self.shard_size or DEFAULT_SHARD_SIZE
 
@@ -114,7 +119,7 @@ class Plan:
     def record(self) -> dict[str, Any]:
         """The settings as the progress record keeps them: a rerun continues only when these are equal."""
         return {**asdict(self.settings), "classes": self.selected, "shard_size": self.settings.unit_size
-                if self.settings.layout != "imagefolder" else None, "real": self.real,
+                if self.settings.layout not in FILE_LAYOUTS else None, "real": self.real,
                 "generator_sha256": self.generator_hash}
 
     def counts(self) -> dict[int, int]:
@@ -178,11 +183,29 @@ def plan_classes(settings: ExportSettings, selected: list[int], conditional: boo
 def make_plan(G: Generator, settings: ExportSettings) -> Plan:
     """Check `settings` against G and fix which class every item has (ReelganError for what does not fit)."""
     settings.check()
-    if G.is_video:
-        raise ReelganError("synth export makes image datasets; this is a clip generator")
+    check_layout(G, settings)
     selected = select_classes(G, settings.classes)
     classes = plan_classes(settings, selected, bool(G.class_names))
     return Plan(settings, list(G.class_names), selected, classes, resolve_real(G, settings), G.hash)
+
+
+def default_layout(G: Generator) -> str:
+    """The layout an export takes when none is given: mp4 for clip generators, imagefolder for images."""
+    return "mp4" if G.is_video else "imagefolder"
+
+
+def check_layout(G: Generator, settings: ExportSettings) -> None:
+    """ReelganError when the layout does not fit the generator's kind (clips: mp4, frames or npz)."""
+    if G.is_video:
+        if settings.layout not in CLIP_LAYOUTS:
+            raise ReelganError(f"this is a clip generator: export with --layout {', '.join(CLIP_LAYOUTS)} (one MP4 "
+                               f"per clip, a folder of PNG frames per clip, or arrays), not {settings.layout}")
+        if settings.reject_copies:
+            raise ReelganError("--reject-copies compares images; for clips drop it and check the generator with "
+                               "`reelgan audit`")
+    elif settings.layout not in IMAGE_LAYOUTS:
+        raise ReelganError(f"--layout {settings.layout} is for clip generators; this one makes images: use "
+                           f"{', '.join(IMAGE_LAYOUTS)}")
 
 
 def resolve_real(G: Generator, settings: ExportSettings) -> str | None:
