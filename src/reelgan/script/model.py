@@ -21,7 +21,9 @@ import hashlib
 import importlib.util
 import io
 import json
+import os
 import re
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -244,21 +246,34 @@ def load_language_model(name: str, device: str = "cpu", download: bool = False, 
     """Load model `name` (folder, `bundled` or hub id) and its tokenizer for generation on `device`.
 
     Weights stored as pickle are refused (a ReelganError naming `--trust-pickle`) unless `trust_pickle`.
+    A GGUF model is dequantised once and then read from its float32 copy in the cache (`gguf_cache`).
     """
-    transformers = require_transformers()
     folder = resolve_model_folder(name, download)
     check_no_pickle(folder, trust_pickle)  # before any file of the model is opened
     gguf = gguf_file(folder)
     if gguf is not None:
         require_gguf()
-    options: dict[str, Any] = {"gguf_file": gguf.name} if gguf is not None else {
-        "use_safetensors": not pickle_weights(folder)}
+        sha256 = weights_sha256(folder)
+        model, tokenizer = _load_gguf(folder, gguf, sha256)
+    else:
+        sha256 = None
+        model, tokenizer = _from_pretrained(folder, {"use_safetensors": not pickle_weights(folder)})
+    import torch
+
+    model.to(device=device, dtype=torch.float32).eval()
+    return LanguageModel(model, tokenizer, name, folder, sha256 or weights_sha256(folder))
+
+
+def _from_pretrained(folder: Path, options: dict[str, Any], gguf: Path | None = None) -> tuple[Any, Any]:
+    """The model and tokenizer of a folder (`gguf`: its GGUF file), with a ReelganError for what is wrong."""
+    transformers = require_transformers()
+    from_gguf = {"gguf_file": gguf.name} if gguf is not None else {}
     try:
         # transformers shows a progress bar of its own while it dequantises a GGUF file: not for writers
         with contextlib.redirect_stderr(io.StringIO()) if gguf is not None else contextlib.nullcontext():
-            tokenizer = transformers.AutoTokenizer.from_pretrained(
-                folder, local_files_only=True, **({"gguf_file": gguf.name} if gguf is not None else {}))
-            model = transformers.AutoModelForCausalLM.from_pretrained(folder, local_files_only=True, **options)
+            tokenizer = transformers.AutoTokenizer.from_pretrained(folder, local_files_only=True, **from_gguf)
+            model = transformers.AutoModelForCausalLM.from_pretrained(folder, local_files_only=True, **options,
+                                                                      **from_gguf)
     except ValueError as exc:
         if "Unrecognized" in str(exc) or "model type" in str(exc) or "not supported" in str(exc):
             raise ReelganError(f"{folder} does not hold a causal language model transformers knows "
@@ -266,12 +281,44 @@ def load_language_model(name: str, device: str = "cpu", download: bool = False, 
         raise _corrupt(folder, exc) from None
     except Exception as exc:  # bad JSON, truncated weights, shape mismatches: all one fix for the user
         raise _corrupt(folder, exc) from None
-    import torch
+    return model, tokenizer
 
-    model.to(device=device, dtype=torch.float32).eval()  # GGUF weights come dequantised (`.float()` refuses them)
-    if gguf is not None and not getattr(tokenizer, "chat_template", None):
+
+def gguf_cache(sha256: str) -> Path:
+    """Where a GGUF model's float32 copy is kept: $REELGAN_CACHE/models/gguf-SHA (or ~/.cache/reelgan/...)."""
+    root = Path(os.environ.get("REELGAN_CACHE", Path.home() / ".cache" / "reelgan"))
+    return root / "models" / f"gguf-{sha256[:16]}"
+
+
+def _load_gguf(folder: Path, gguf: Path, sha256: str) -> tuple[Any, Any]:
+    """A GGUF model as an ordinary float32 model. transformers dequantises GGUF on every load (about 30 s for
+    SmolLM2 on 2 cores), so the result is saved once as safetensors in `gguf_cache` (about 540 MB for SmolLM2)
+    and read from there afterwards (a few seconds); a cache that cannot be written or read is skipped."""
+    cache = gguf_cache(sha256)
+    if (cache / "config.json").is_file() and (cache / "model.safetensors").is_file():
+        try:
+            return _from_pretrained(cache, {"use_safetensors": True})
+        except ReelganError:
+            shutil.rmtree(cache, ignore_errors=True)  # a damaged copy: dequantise again
+    model, tokenizer = _from_pretrained(folder, {}, gguf)
+    # The weights arrive dequantised to float32; without the quantizer's marks the model is an ordinary one,
+    # which save_pretrained writes (a fine-tune from it, its cache copy) and `.float()` accepts.
+    model.hf_quantizer = None
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
+    if not getattr(tokenizer, "chat_template", None):
         tokenizer.chat_template = gguf_chat_template(gguf)
-    return LanguageModel(model, tokenizer, name, folder, weights_sha256(folder))
+    staging = cache.with_name(f".{cache.name}.pid{os.getpid()}.tmp")
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(staging, ignore_errors=True)
+        model.save_pretrained(staging)
+        tokenizer.save_pretrained(staging)
+        shutil.rmtree(cache, ignore_errors=True)  # a damaged copy, or half of one from another version
+        os.replace(staging, cache)
+    except OSError:  # a full or read-only disk: the model still works, it loads slowly next time too
+        shutil.rmtree(staging, ignore_errors=True)
+    return model, tokenizer
 
 
 def require_gguf() -> None:
