@@ -1,127 +1,113 @@
-"""An invisible watermark for generated frames: 48 bits ("reelgan" mark + the model hash's first 32 bits).
+"""An invisible watermark for generated frames: reelgan's mark + the model hash's first 32 bits.
 
 The pip packages that exist either fail after JPEG (invisible-watermark's dwtDct), need a 150 MB OpenCV
 (its dwtDctSvd), or download model weights at run time (TrustMark), so reelgan has its own, in numpy.
 
-How it works: the frame's luma is resampled to a fixed 256x256 grid, so the mark survives rescaling.
-The grid is cut into 16x16 blocks (256 blocks); in each block's orthonormal 2-D DCT two low-frequency
-coefficients, (1, 2) and (2, 1), carry one bit each by quantisation index modulation (QIM: the
-coefficient is moved to the nearest multiple of STEP, offset by STEP/2 for a 1). That gives 512 slots;
-each of the 48 bits is spread over 10 of them by a fixed permutation (the last 32 are unused) and read
-back by a soft vote. The change is computed on the grid, resized to the frame and added to R, G and B
-alike, a few times over to undo clipping at black and white. Low frequencies at a coarse grid are what
-JPEG and resizing keep; crops, rotations, flips and heavy blurs destroy the mark, and a flat white or
-black frame cannot hold it. See benchmarks/RESULTS.md for bit accuracy after JPEG 75 and a 50% resize.
+This module is the public face. `embed` writes version 2 (watermark_v2.py): a tile of 16x16 random-looking
+cells, half synchronisation and half a convolutionally coded 60-bit message (version, mark, hash prefix,
+CRC-16), repeated over the frame with a period tied to the frame's height and added with a strength that
+follows the picture's texture, so flat paper moves by 2 grey levels at most. Because the pattern repeats,
+a crop is only a shift of it and a rescale only a change of its period; the detector finds both again
+(autocorrelation for the period, cross-correlation with the sync cells for the shift) before decoding,
+so the mark survives crops of up to 20% of the height, rescales, JPEG and H.264.
+
+Frames whose short side is under MIN_SIDE (128) pixels are too small for v2's cells and get the version 1
+mark instead (watermark_v1.py: QIM on low DCT coefficients of a 256x256 grid; survives JPEG and
+rescaling, not crops). `detect` tries v2 first, then v1, and says which it found.
 """
 
 from __future__ import annotations
 
-import hashlib
+import math
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image
 
-GRID = 256                    # luma is resampled to GRID x GRID
-BLOCK = 16                    # DCT block size on the grid
-STEP = 40.0                   # QIM step (DCT units on the 0-255 luma scale)
-COEFFICIENTS = ((1, 2), (2, 1))
-PAYLOAD_BITS = 48
-MAGIC = 0x7E61                # 16 bits: "this is a reelgan mark"
-REPEATS = (GRID // BLOCK) ** 2 * len(COEFFICIENTS) // PAYLOAD_BITS  # 10 slots per bit
-ROUNDS = 3                    # embedding passes (each corrects what clipping undid)
-MIN_CONFIDENCE = 0.25         # mean |soft vote| (0-1) below which no mark is reported
+from . import ecc, watermark_v1, watermark_v2
 
-
-def _dct_matrix(n: int) -> np.ndarray:
-    k = np.arange(n)[:, None]
-    x = np.arange(n)[None, :]
-    matrix = np.sqrt(2 / n) * np.cos(np.pi * (2 * x + 1) * k / (2 * n))
-    matrix[0] /= np.sqrt(2)
-    return matrix
-
-
-_DCT = _dct_matrix(BLOCK)
-_SLOTS = np.random.default_rng(20261122).permutation((GRID // BLOCK) ** 2 * len(COEFFICIENTS))[
-    : PAYLOAD_BITS * REPEATS].reshape(PAYLOAD_BITS, REPEATS)
+MAGIC = watermark_v1.MAGIC                 # 16 bits that start the 48 identity bits of `payload_bits`
+PAYLOAD_BITS = watermark_v1.PAYLOAD_BITS   # 48
+MIN_SIDE = watermark_v2.MIN_SIDE           # short side (pixels) below which frames get v1
 
 
 def payload_bits(model_hash: str) -> np.ndarray:
-    """The 48 bits: 16-bit MAGIC then the first 32 bits of the model's sha256 (hex)."""
-    try:
-        prefix = int(model_hash[:8], 16)
-    except ValueError:
-        prefix = int.from_bytes(hashlib.sha256(model_hash.encode()).digest()[:4], "big")
-    value = (MAGIC << 32) | prefix
-    return np.array([(value >> (PAYLOAD_BITS - 1 - i)) & 1 for i in range(PAYLOAD_BITS)], dtype=np.uint8)
+    """The mark's 48 identity bits: 16-bit MAGIC then the first 32 bits of the model's sha256 (hex).
+
+    `embed` turns them into the v2 message (version, mark, prefix, CRC) itself; `detect` gives them back
+    as `Detection.bits` whichever version it read."""
+    return watermark_v1.payload_bits(model_hash)
 
 
-def _luma_grid(frame: np.ndarray) -> np.ndarray:
-    luma = np.ascontiguousarray(frame[..., :3].astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32))
-    return np.asarray(Image.fromarray(luma, mode="F").resize((GRID, GRID), Image.Resampling.BOX))
-
-
-def _coefficients(grid: np.ndarray) -> np.ndarray:
-    """(blocks * 2,) the carrying coefficients of every block, block-major."""
-    n = GRID // BLOCK
-    blocks = grid.reshape(n, BLOCK, n, BLOCK).transpose(0, 2, 1, 3)          # (n, n, BLOCK, BLOCK)
-    dct = _DCT @ blocks @ _DCT.T
-    return np.stack([dct[..., u, v] for u, v in COEFFICIENTS], axis=-1).reshape(-1)
-
-
-def _grid_from_coefficient_change(change: np.ndarray) -> np.ndarray:
-    """The (GRID, GRID) luma change that moves the carrying coefficients by `change`."""
-    n = GRID // BLOCK
-    dct = np.zeros((n, n, BLOCK, BLOCK), np.float32)
-    per_block = change.reshape(n, n, len(COEFFICIENTS))
-    for index, (u, v) in enumerate(COEFFICIENTS):
-        dct[..., u, v] = per_block[..., index]
-    blocks = _DCT.T @ dct @ _DCT
-    return np.ascontiguousarray(blocks.transpose(0, 2, 1, 3).reshape(GRID, GRID), dtype=np.float32)
+def _prefix(bits: np.ndarray) -> int:
+    """The 32-bit model hash prefix held in the last 32 of the 48 identity bits."""
+    return ecc.bits_int(np.asarray(bits)[-32:])
 
 
 def embed(frame: np.ndarray, bits: np.ndarray) -> np.ndarray:
-    """`frame` (H, W, 3) uint8 carrying `bits` (48 zeros and ones); a new array."""
-    targets = np.zeros(len(_SLOTS.reshape(-1)), np.float32)
-    slot_bits = np.repeat(bits.astype(np.float32), REPEATS)
-    height, width = frame.shape[:2]
-    marked = frame.astype(np.float32)
-    for _ in range(ROUNDS):
-        coefficients = _coefficients(_luma_grid(marked))[_SLOTS.reshape(-1)]
-        offset = slot_bits * STEP / 2
-        targets = np.round((coefficients - offset) / STEP) * STEP + offset
-        change = np.zeros((GRID // BLOCK) ** 2 * len(COEFFICIENTS), np.float32)
-        change[_SLOTS.reshape(-1)] = targets - coefficients
-        if np.abs(change).max() < 0.5:
-            break
-        delta = Image.fromarray(_grid_from_coefficient_change(change), mode="F").resize(
-            (width, height), Image.Resampling.BILINEAR)
-        marked = np.clip(marked + np.asarray(delta)[..., None], 0, 255)
-    return marked.round().astype(np.uint8)
+    """`frame` (H, W, 3) uint8 carrying `bits` (the 48 of `payload_bits`); a new (H, W, 3) uint8 array.
 
-
-def soft_bits(frame: np.ndarray) -> np.ndarray:
-    """(48,) votes in [-1, 1] per bit (positive: 1) read from a frame of any size."""
-    coefficients = _coefficients(_luma_grid(frame))[_SLOTS]               # (48, REPEATS)
-    phase = np.mod(coefficients, STEP) / STEP                             # 0: a 0 bit, 0.5: a 1 bit
-    return (-np.cos(2 * np.pi * phase)).mean(axis=1)
+    Writes v2, or v1 when the short side is under MIN_SIDE pixels."""
+    if min(frame.shape[:2]) < MIN_SIDE:
+        return watermark_v1.embed(frame, bits)
+    return watermark_v2.embed(frame, _prefix(bits))
 
 
 @dataclass(frozen=True)
 class Detection:
-    """What a watermark read found: whether it is reelgan's mark, the model hash prefix, the confidence."""
+    """What a watermark read found: whether it is reelgan's mark, the model hash prefix, the confidence.
+
+    `bits` are the 48 identity bits (MAGIC + prefix) as `payload_bits` gives them; `version` is 2 or 1 for
+    the mark found, 0 for none; `false_positive_probability` is the computed chance that frames without
+    a mark pass the check this read passed (for a miss: the check of either version)."""
 
     found: bool
     model_hash_prefix: str
     confidence: float
     bits: np.ndarray
+    version: int = 0
+    false_positive_probability: float = 0.0
+
+
+def v2_false_positive_probability(trials: int = watermark_v2.TRIALS) -> float:
+    """Chance that an unmarked input passes v2: each decoding tried must get 28 check bits right by luck."""
+    return trials * 2.0 ** -watermark_v2.CHECK_BITS
+
+
+def v1_false_positive_probability() -> float:
+    """Chance that an unmarked input passes v1, modelling each slot's QIM phase as uniform: 2^-16 for
+    MAGIC times a normal tail bound on the mean |vote| reaching MIN_CONFIDENCE (each vote is the mean
+    of 10 values of -cos(2 pi U), variance 1/20)."""
+    sigma = math.sqrt(0.5 / watermark_v1.REPEATS)
+    mean = sigma * math.sqrt(2 / math.pi)
+    spread = sigma * math.sqrt(1 - 2 / math.pi) / math.sqrt(PAYLOAD_BITS)
+    tail = 0.5 * math.erfc((watermark_v1.MIN_CONFIDENCE - mean) / spread / math.sqrt(2))
+    return 2.0 ** -16 * tail
+
+
+def _identity(prefix: int) -> np.ndarray:
+    """The 48 identity bits of a 32-bit prefix."""
+    return np.concatenate([ecc.int_bits(MAGIC, 16), ecc.int_bits(prefix, 32)])
+
+
+def detect_video(frames: list[np.ndarray]) -> Detection:
+    """Read the v2 mark from the frames of one shot together (same size; spectra and folded tiles are
+    summed, so a mark too weak for any single frame can be read); falls back to v1 like `detect`."""
+    return detect(frames)
 
 
 def detect(frames: list[np.ndarray]) -> Detection:
-    """Read the mark from one or more frames (votes are averaged): found when the 16-bit MAGIC matches."""
-    votes = np.mean([soft_bits(f) for f in frames], axis=0)
-    bits = (votes > 0).astype(np.uint8)
-    value = int("".join(map(str, bits)), 2)
-    confidence = float(np.abs(votes).mean())
-    found = (value >> 32) == MAGIC and confidence >= MIN_CONFIDENCE
-    return Detection(found, f"{value & 0xFFFFFFFF:08x}", confidence, bits)
+    """Read the mark from one or more frames: v2 first (all frames of the commonest size read together),
+    then v1 (votes averaged over all frames). Found when a check passes; see `Detection`."""
+    frames = [np.asarray(f) for f in frames]
+    sizes = [f.shape[:2] for f in frames]
+    common = max(set(sizes), key=sizes.count)
+    same = [f for f in frames if f.shape[:2] == common]
+    result = watermark_v2.read(same) if min(common) >= 16 else watermark_v2.Read()
+    if result.found:
+        return Detection(True, f"{result.prefix:08x}", result.confidence, _identity(result.prefix), 2,
+                         v2_false_positive_probability(result.trials))
+    found, prefix, confidence, bits = watermark_v1.decode(frames)
+    if found:
+        return Detection(True, prefix, confidence, bits, 1, v1_false_positive_probability())
+    missed = v2_false_positive_probability() + v1_false_positive_probability()
+    return Detection(False, f"{result.prefix:08x}", result.confidence, _identity(result.prefix), 0, missed)
