@@ -91,3 +91,56 @@ def export_tiny_generator(folder: Path, seed: int = 0, **changes) -> Path:
     torch.manual_seed(seed)
     export_generator(build_from_spec(spec), spec, folder)
     return folder
+
+
+def make_test_certificate(folder: Path) -> tuple[Path, Path]:
+    """A test CA and a leaf it issues (digitalSignature, emailProtection), as C2PA requires: PEM files
+    `chain.pem` (leaf, then CA) and `key.pem` in `folder`, and the CA alone in `ca.pem` (a trust anchor)."""
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    def name(common: str) -> x509.Name:
+        return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common),
+                          x509.NameAttribute(NameOID.ORGANIZATION_NAME, "reelgan tests")])
+
+    now = dt.datetime.now(dt.timezone.utc)
+    usage = dict(content_commitment=False, key_encipherment=False, data_encipherment=False, key_agreement=False,
+                 encipher_only=False, decipher_only=False)
+    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca = (x509.CertificateBuilder().subject_name(name("reelgan test CA")).issuer_name(name("reelgan test CA"))
+          .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
+          .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=30))
+          .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+          .add_extension(x509.KeyUsage(digital_signature=False, key_cert_sign=True, crl_sign=True, **usage),
+                         critical=True)
+          .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+          .sign(ca_key, hashes.SHA256()))
+    leaf = (x509.CertificateBuilder().subject_name(name("reelgan test signer")).issuer_name(ca.subject)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=30))
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=False, crl_sign=False, **usage),
+                           critical=True)
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+            .sign(ca_key, hashes.SHA256()))
+    folder.mkdir(parents=True, exist_ok=True)
+    chain, private = folder / "chain.pem", folder / "key.pem"
+    chain.write_bytes(b"".join(c.public_bytes(serialization.Encoding.PEM) for c in (leaf, ca)))
+    private.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                          serialization.NoEncryption()))
+    (folder / "ca.pem").write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    return chain, private
+
+
+@pytest.fixture(scope="module")
+def c2pa_certificate(tmp_path_factory) -> tuple[Path, Path]:
+    """(chain.pem, key.pem) of a test CA's leaf (ca.pem beside them); skips without c2pa or cryptography."""
+    pytest.importorskip("c2pa", reason="C2PA signing needs the c2pa extra (pip install 'reelgan[c2pa]')")
+    pytest.importorskip("cryptography", reason="making a test certificate needs cryptography")
+    return make_test_certificate(tmp_path_factory.mktemp("c2pa-certificate"))

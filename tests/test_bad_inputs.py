@@ -2156,6 +2156,71 @@ add("film-unreadable-script", lambda tmp, fx: ["film", unreadable(tmp, "p.founta
                                                *FILM_SMALL], "permission|cannot be read")
 
 
+
+# ---- C2PA signing: the options every writing command shares (cli.common.add_c2pa_options)
+
+def no_c2pa() -> str | None:
+    import importlib.util
+
+    if importlib.util.find_spec("c2pa") is None or importlib.util.find_spec("cryptography") is None:
+        return "needs c2pa-python and cryptography to get as far as the key"
+    return None
+
+
+def signing_certificate(tmp: Path) -> tuple[str, str]:
+    """A test CA's leaf chain and key (conftest.make_test_certificate) in tmp/pem/; relative paths."""
+    from conftest import make_test_certificate
+
+    make_test_certificate(tmp / "pem")
+    return "pem/chain.pem", "pem/key.pem"
+
+
+GLYPH_WRITE = ["glyphs", "write", "we come in peace", "--size", "32", "--out", "peace.png"]
+C2PA_CASES = [
+    ("key-without-cert", lambda tmp: ["--c2pa-key", write(tmp, "key.pem", "x")], "--c2pa-cert"),
+    ("cert-without-key", lambda tmp: ["--c2pa-cert", write(tmp, "chain.pem", "x")], "--c2pa-key"),
+    ("cert-missing", lambda tmp: ["--c2pa-cert", "chain.pem", "--c2pa-key", write(tmp, "key.pem", "x")],
+     "does not exist"),
+    ("cert-not-pem", lambda tmp: ["--c2pa-cert", write(tmp, "chain.pem", b"\x00\x01 not a certificate"),
+                                  "--c2pa-key", write(tmp, "key.pem", "x")], "not a PEM"),
+    ("cert-unreadable", lambda tmp: ["--c2pa-cert", unreadable(tmp, "chain.pem", "x"), "--c2pa-key",
+                                     write(tmp, "key.pem", "x")], "cannot be read|permission"),
+    ("training-bogus", lambda tmp: ["--c2pa-cert", "chain.pem", "--c2pa-key", "key.pem", "--c2pa-training", "maybe"],
+     "--c2pa-training"),
+    ("alg-bogus", lambda tmp: ["--c2pa-cert", write(tmp, "chain.pem", "-----BEGIN CERTIFICATE-----\n"),
+                               "--c2pa-key", write(tmp, "key.pem", "x"), "--c2pa-alg", "md5"], "--c2pa-alg"),
+    ("no-c2pa-with-cert", lambda tmp: ["--no-c2pa", "--c2pa-cert", "chain.pem"], "contradict"),
+    ("training-without-cert", lambda tmp: ["--c2pa-training", "allowed"], "need a certificate"),
+]
+for _id, _flags, _expect in C2PA_CASES:
+    add(f"glyphs-write-c2pa-{_id}", lambda tmp, fx, flags=_flags: [*GLYPH_WRITE, *flags(tmp)], _expect)
+
+add("glyphs-sheet-c2pa-key-not-matching", lambda tmp, fx: [
+    "glyphs", "sheet", "--seeds", "0-1", "--cell", "32", "--out", "sheet.png", "--c2pa-cert",
+    signing_certificate(tmp)[0], "--c2pa-key", write(tmp, "other.pem", "-----BEGIN PRIVATE KEY-----\nAAAA\n"
+                                                                    "-----END PRIVATE KEY-----\n")],
+    "refused", skip_if=no_c2pa)
+add("generate-c2pa-key-without-cert", lambda tmp, fx: [
+    "generate", f"{export_copy(tmp, fx)}/generator.safetensors", "--n", "2", "--device", "cpu", "--out", "gen",
+    "--c2pa-key", write(tmp, "key.pem", "x")], "--c2pa-cert")
+add("interpolate-c2pa-cert-missing", lambda tmp, fx: [
+    "interpolate", f"{export_copy(tmp, fx)}/generator.safetensors", "--seeds", "1,2", "--frames", "2",
+    "--device", "cpu", "--out", "walk.gif", "--c2pa-cert", "chain.pem", "--c2pa-key", write(tmp, "key.pem", "x")],
+    "does not exist")
+add("synth-export-c2pa-cert-missing", lambda tmp, fx: [
+    "synth", "export", run_copy(tmp, fx), *SYNTH_OUT, "--n", "2", "--c2pa-each", "--c2pa-cert", "chain.pem",
+    "--c2pa-key", write(tmp, "key.pem", "x")], "does not exist")
+add("synth-export-c2pa-each-without-cert", lambda tmp, fx: [
+    "synth", "export", run_copy(tmp, fx), *SYNTH_OUT, "--n", "2", "--c2pa-each"], "--c2pa-each")
+add("script-pdf-c2pa-key-without-cert", lambda tmp, fx: [
+    "script", "pdf", screenplay(tmp), "--c2pa-key", write(tmp, "key.pem", "x")], "--c2pa-cert")
+add("verify-c2pa-trust-missing", lambda tmp, fx: ["verify", write(tmp, "a.png", png_bytes()), "--c2pa-trust",
+                                                  "ca.pem"], "cannot be read")
+add("verify-c2pa-trust-not-a-certificate", lambda tmp, fx: ["verify", write(tmp, "a.png", png_bytes()),
+                                                            "--c2pa-trust", write(tmp, "ca.pem", "hello\n")],
+    "no PEM certificate")
+
+
 # ---- demo (every case either fails fast or is capped to a couple of steps)
 
 DEMO_CASES = [

@@ -147,3 +147,19 @@ def test_v1_marks_are_still_read_and_small_frames_get_v1():
     small = textured(96, 160)
     assert min(small.shape[:2]) < MIN_SIDE
     assert_reads(embed(small, BITS), version=1)
+
+
+def test_verify_reads_a_faint_shot_through_its_frames_together():
+    from reelgan.provenance.verify import _watermark
+
+    base = textured(180, 320, 5).astype(float)
+    rng = np.random.default_rng(11)
+    shot = [watermark_v2.embed(np.clip(base + rng.normal(0, 10, base.shape), 0, 255).astype(np.uint8),
+                               0xDDC667F2, gain=0.25) for _ in range(16)]
+    single = sum(detect([frame]).found for frame in shot)
+    finding = _watermark(shot)
+    assert finding.found and finding.data["model_hash_prefix"] == "ddc667f2" and finding.data["version"] == 2
+    assert single < 2  # at this strength no two frames read alone: the joint read found it
+    assert "read together" in finding.detail and finding.data["false_positive_probability"] < 1e-6
+    unmarked = [np.clip(base + rng.normal(0, 10, base.shape), 0, 255).astype(np.uint8) for _ in range(16)]
+    assert not _watermark(unmarked).found

@@ -12,7 +12,17 @@ from ..explore import Explorer
 from ..explore.directions import METHODS, PARTS
 from ..explore.variations import CROSSOVER_MODES
 from ..paths import output_file
-from .common import add_command, add_source_argument, parse_int_list, parse_seeds, source_path, subcommand_adder
+from .common import (
+    add_c2pa_options,
+    add_command,
+    add_source_argument,
+    parse_int_list,
+    parse_seeds,
+    sign_and_report,
+    signer_from_args,
+    source_path,
+    subcommand_adder,
+)
 
 EXAMPLES = """\
   reelgan explore grid latest --seeds 0-15 --out grid.png          # ids 0-15 in the lineage
@@ -36,6 +46,7 @@ def _common(p: argparse.ArgumentParser, out: str | None) -> None:
         p.set_defaults(out_stem=out)
         p.add_argument("--size", type=int, help="upscale the grid's long side to this many pixels")
         p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
+        add_c2pa_options(p)
 
 
 def _parent_options(p: argparse.ArgumentParser, many: bool) -> None:
@@ -130,6 +141,7 @@ def _open(args: argparse.Namespace) -> Explorer:
         if args.out.suffix.lower() not in suffixes:
             raise ReelganError(f"--out {args.out} must end in {' or '.join(suffixes)} for this generator")
         args.out = output_file(args.out, args.overwrite)
+        args.signer = signer_from_args(args)  # checked before anything is drawn
     return explorer
 
 
@@ -137,13 +149,15 @@ def _ids(entries) -> str:
     return f"id {entries[0].id}" if len(entries) == 1 else f"ids {entries[0].id}-{entries[-1].id}"
 
 
-def _finish(explorer: Explorer, entries, out: Path | None, nrow: int | None = None, size: int | None = None
-            ) -> int:
+def _finish(explorer: Explorer, entries, out: Path | None, nrow: int | None = None, size: int | None = None,
+            signer=None) -> int:
     if out is not None:
         explorer.write_grid(entries, out, nrow=nrow, size=size)
     explorer.save()
     where = f"{out} " if out is not None else ""
     print(f"wrote {where}({len(entries)} samples, {_ids(entries)} in {explorer.lineage.path})")
+    if out is not None:
+        sign_and_report(signer, [out])
     return 0
 
 
@@ -152,7 +166,7 @@ def run_grid(args: argparse.Namespace) -> int:
     seeds = parse_seeds(args.seeds)
     explorer = _open(args)
     entries = explorer.seeds(seeds, args.truncation, args.class_name)
-    return _finish(explorer, entries, args.out, size=args.size)
+    return _finish(explorer, entries, args.out, size=args.size, signer=args.signer)
 
 
 def run_children(args: argparse.Namespace) -> int:
@@ -160,7 +174,7 @@ def run_children(args: argparse.Namespace) -> int:
     explorer = _open(args)
     parent = explorer.parent(args.seed, args.of)
     entries = explorer.children(parent, args.n, args.sigma, args.child_seed, args.part)
-    return _finish(explorer, entries, args.out, size=args.size)
+    return _finish(explorer, entries, args.out, size=args.size, signer=args.signer)
 
 
 def _parents(explorer: Explorer, args: argparse.Namespace):
@@ -175,7 +189,7 @@ def run_crossover(args: argparse.Namespace) -> int:
     """Offspring of two or more samples."""
     explorer = _open(args)
     entries = explorer.crossover(_parents(explorer, args), args.n, args.cross_seed, args.mode)
-    return _finish(explorer, entries, args.out, size=args.size)
+    return _finish(explorer, entries, args.out, size=args.size, signer=args.signer)
 
 
 def run_directions(args: argparse.Namespace) -> int:
@@ -186,11 +200,12 @@ def run_directions(args: argparse.Namespace) -> int:
     rows = explorer.direction_strip(base, directions, args.steps, args.amount)
     entries = [entry for row in rows for entry in row]
     if args.out.suffix.lower() == ".png":
-        return _finish(explorer, entries, args.out, nrow=args.steps, size=args.size)
+        return _finish(explorer, entries, args.out, nrow=args.steps, size=args.size, signer=args.signer)
     frames = explorer.write_direction_video(rows, args.out, fps=args.fps, size=args.size or 256)
     explorer.save()
     print(f"wrote {args.out} ({len(rows)} directions, {frames} frames; {_ids(entries)} in "
           f"{explorer.lineage.path})")
+    sign_and_report(args.signer, [args.out])
     return 0
 
 
@@ -219,7 +234,7 @@ def run_suggest(args: argparse.Namespace) -> int:
     entries = explorer.suggest(args.n, args.explore, args.pool_seed)
     if not explorer.lineage.rated():
         print("nothing is rated yet, so these are fresh samples; rate some with `reelgan explore rate`")
-    return _finish(explorer, entries, args.out, size=args.size)
+    return _finish(explorer, entries, args.out, size=args.size, signer=args.signer)
 
 
 def run_picks(args: argparse.Namespace) -> int:
@@ -238,12 +253,16 @@ def run_picks(args: argparse.Namespace) -> int:
         morph = output_file(args.morph, args.overwrite, "--morph")
     if args.files is not None:
         explorer.check_files(picks, args.files, args.overwrite, args.svg)
+    written = []
     if morph is not None:
         explorer.write_morph(picks, morph, frames=args.frames, size=args.size or 256)
         print(f"wrote {morph}")
+        written.append(morph)
     if args.files is not None:
         paths = explorer.write_files(picks, args.files, size=args.size, overwrite=args.overwrite, svg=args.svg)
         print(f"wrote {len(paths)} file(s) to {args.files}")
+        written += paths
     explorer.write_grid(picks, args.out, size=args.size)
     print(f"wrote {args.out} ({len(picks)} picks)")
+    sign_and_report(args.signer, [*written, args.out])
     return 0

@@ -6,12 +6,13 @@ import argparse
 
 from ..gan.generator import load_generator
 from ..gan.sampling import write_samples
-from .common import add_command, add_source_argument, source_path
+from .common import add_c2pa_options, add_command, add_source_argument, sign_and_report, signer_from_args, source_path
 
 EXAMPLES = """\
   reelgan generate runs/00001-logograms-r3gan-32 --n 16 --seed 100 --out glyphs/
   reelgan generate latest --n 64 --grid --out sheet.png --size 1024
   reelgan generate generator.safetensors --n 8 --class Futurama --truncation 0.7
+  reelgan generate latest --n 4 --c2pa-cert chain.pem --c2pa-key key.pem   # C2PA-signed (reelgan[c2pa])
 """
 
 
@@ -30,11 +31,13 @@ def add_parser(subparsers) -> None:
     p.add_argument("--fps", type=int, default=8, help="clip generators: frames per second (default 8)")
     p.add_argument("--gif", action="store_true", help="clip generators: GIF instead of MP4")
     p.add_argument("--overwrite", action="store_true", help="replace existing output files")
+    add_c2pa_options(p)
     p.set_defaults(run=run_generate)
 
 
 def run_generate(args: argparse.Namespace) -> int:
     """Sample and write PNGs (clips: MP4s or GIFs), each labelled AI-generated with the generator's hash and seed."""
+    signer = signer_from_args(args)
     G = load_generator(source_path(args), device=args.device)
     paths = write_samples(G, args.n, args.seed, args.out, grid=args.grid, truncation=args.truncation,
                           class_name=args.class_name, size=args.size, fps=args.fps, gif=args.gif,
@@ -43,4 +46,5 @@ def run_generate(args: argparse.Namespace) -> int:
         print(f"wrote {paths[0]}")
     else:
         print(f"wrote {args.n} {'clips' if G.is_video else 'images'} to {paths[0].parent}/")
+    sign_and_report(signer, paths)
     return 0

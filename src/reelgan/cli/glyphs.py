@@ -9,7 +9,7 @@ import numpy as np
 
 from ..errors import ReelganError
 from ..paths import output_file, output_folder, short_name
-from .common import parse_seeds, subcommand_adder
+from .common import add_c2pa_options, parse_seeds, sign_and_report, signer_from_args, subcommand_adder
 
 EXAMPLES = """\
   reelgan glyphs write "we come in peace" --size 1024 --out peace.png
@@ -20,6 +20,7 @@ EXAMPLES = """\
   reelgan glyphs sheet --phrase "we come in peace" --phrase "we come in war" --out phrases.png
   reelgan glyphs sheet --generator runs/00001-logograms-r3gan-32 --seeds 0-31 --out samples.png
   reelgan glyphs vectorize runs/00001-logograms-r3gan-32 --seeds 0-15 --out vectors/
+  reelgan glyphs write "we come in peace" --out peace.svg --c2pa-cert chain.pem --c2pa-key key.pem  # signed
 """
 
 
@@ -46,6 +47,7 @@ def add_parser(subparsers) -> None:
     w.add_argument("--transparent", action="store_true", help="PNG with ink as alpha, no paper")
     w.add_argument("--overwrite", action="store_true", help="replace an existing file")
     add_style_options(w)
+    add_c2pa_options(w)
     w.set_defaults(run=run_write)
 
     d = sub("dataset", "write procedural glyphs as a zip of PNGs that `reelgan train --data` reads")
@@ -55,6 +57,7 @@ def add_parser(subparsers) -> None:
     d.add_argument("--seed", type=int, default=0, help="dataset seed (default 0: the built-in set's glyphs)")
     d.add_argument("--overwrite", action="store_true", help="replace an existing zip")
     add_style_options(d)
+    add_c2pa_options(d)
     d.set_defaults(run=run_dataset)
 
     s = sub("sheet", "a contact sheet (PNG and PDF) of glyphs captioned with their seeds or phrases")
@@ -67,6 +70,7 @@ def add_parser(subparsers) -> None:
     s.add_argument("--out", default="sheet.png", help="the .png; the .pdf goes beside it (default sheet.png)")
     s.add_argument("--overwrite", action="store_true", help="replace existing files")
     add_style_options(s)
+    add_c2pa_options(s)
     s.set_defaults(run=run_sheet)
 
     v = sub("vectorize", "trace glyphs to SVG (transparent) and write transparent PNGs beside them")
@@ -77,6 +81,7 @@ def add_parser(subparsers) -> None:
     v.add_argument("--out", default="vectors", help="output folder (default vectors/); a name ending in .svg "
                    "is one file (its .png beside it), for one glyph only")
     v.add_argument("--overwrite", action="store_true", help="replace existing files")
+    add_c2pa_options(v)
     v.set_defaults(run=run_vectorize)
 
 
@@ -100,6 +105,7 @@ def run_write(args: argparse.Namespace) -> int:
     if out.suffix.lower() not in (".png", ".svg"):
         raise ReelganError(f"--out must end in .png or .svg; got {out.name}")
     output_file(out, args.overwrite)
+    signer = signer_from_args(args)
     gray = render_phrase(args.phrase, args.size, style)
     record = procedural_record(glyph.ring_seed, phrase=args.phrase, words=glyph.words)
     if out.suffix.lower() == ".svg":
@@ -109,6 +115,7 @@ def run_write(args: argparse.Namespace) -> int:
     else:
         save_png(out, gray, record)
     print(f"wrote {out}: {len(glyph.words)} word(s) ({', '.join(glyph.words)}) around one ring")
+    sign_and_report(signer, [out], record)
     return 0
 
 
@@ -116,7 +123,7 @@ def run_dataset(args: argparse.Namespace) -> int:
     """Render and zip the glyphs, with a progress bar."""
     from rich.progress import Progress
 
-    from ..glyphs.procedural import write_dataset
+    from ..glyphs.procedural import procedural_record, write_dataset
 
     out = Path(args.out)
     if out.suffix.lower() != ".zip":
@@ -125,11 +132,13 @@ def run_dataset(args: argparse.Namespace) -> int:
         raise ReelganError(f"--seed must be 0 or more; got {args.seed}")
     output_file(out, args.overwrite)
     style = _style(args)
+    signer = signer_from_args(args)
     with Progress(transient=True) as progress:
         task = progress.add_task("rendering glyphs", total=args.n)
         write_dataset(out, args.n, args.size, args.seed, style,
                       progress=lambda done: progress.update(task, completed=done))
     print(f"wrote {args.n} glyphs ({args.size} px) to {out}; train with `reelgan train --data {out}`")
+    sign_and_report(signer, [out], procedural_record(args.seed, kind="glyph-dataset", n=args.n, size=args.size))
     return 0
 
 
@@ -174,10 +183,12 @@ def run_sheet(args: argparse.Namespace) -> int:
         raise ReelganError(f"--out must end in .png (the .pdf is written beside it); got {out.name}")
     output_file(out, args.overwrite)
     output_file(out.with_suffix(".pdf"), args.overwrite)
+    signer = signer_from_args(args)
     glyphs, captions, record = _sheet_glyphs(args)
     sheet = contact_sheet(glyphs, captions, columns=args.columns, cell=args.cell)
     png, pdf = save_sheet(sheet, out, record, cells=glyph_cells(glyphs, captions), columns=args.columns)
     print(f"wrote {png} and {pdf} ({len(glyphs)} glyphs)")
+    sign_and_report(signer, [png, pdf], record)
     return 0
 
 
@@ -187,6 +198,7 @@ def run_vectorize(args: argparse.Namespace) -> int:
     from ..glyphs.vector import transparent_png, write_svg
 
     check_size(args.size)
+    signer = signer_from_args(args)
     items = _vector_sources(args)
     out = Path(args.out)
     if out.suffix.lower() == ".svg":  # one named file (its PNG beside it), or a refusal for many glyphs
@@ -203,6 +215,7 @@ def run_vectorize(args: argparse.Namespace) -> int:
         transparent_png(gray, png, size=args.size, record=record)
     where = targets[0][0] if out.suffix.lower() == ".svg" else f"{out}/"
     print(f"wrote {len(items)} SVG + transparent PNG pair(s) to {where}")
+    sign_and_report(signer, [path for pair in targets for path in pair])
     return 0
 
 

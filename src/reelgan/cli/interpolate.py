@@ -8,7 +8,15 @@ from pathlib import Path
 from ..gan.generator import load_generator
 from ..gan.sampling import WALK_MODES, check_walk, write_walk
 from ..paths import output_file
-from .common import add_command, add_source_argument, parse_int_list, source_path
+from .common import (
+    add_c2pa_options,
+    add_command,
+    add_source_argument,
+    parse_int_list,
+    sign_and_report,
+    signer_from_args,
+    source_path,
+)
 
 EXAMPLES = """\
   reelgan interpolate runs/00001-logograms-r3gan-32 --seeds 1,2,3,4 --out morph.mp4
@@ -35,6 +43,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("--hold", default="motion", choices=("motion", "content"), help="clip generators: keep the first seed's motion (default; "
                    "the content morphs) or content (the motion morphs)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
+    add_c2pa_options(p)
     p.set_defaults(run=run_interpolate)
 
 
@@ -43,8 +52,10 @@ def run_interpolate(args: argparse.Namespace) -> int:
     seeds = parse_int_list(args.seeds, "--seeds")
     check_walk(seeds, Path(args.out), args.frames, args.fps, args.mode, args.size)
     out = output_file(Path(args.out), args.overwrite)
+    signer = signer_from_args(args)
     G = load_generator(source_path(args), device=args.device)
     count = write_walk(G, seeds, out, frames=args.frames, fps=args.fps, mode=args.mode, loop=args.loop,
                        truncation=args.truncation, class_name=args.class_name, size=args.size, hold=args.hold)
     print(f"wrote {out} ({count} frames at {args.fps} fps)")
+    sign_and_report(signer, [out])
     return 0

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import ReelganError
 from ..paths import output_files, output_folder
-from .common import add_command, subcommand_adder
+from .common import add_c2pa_options, add_command, report_signed, sign_and_report, signer_from_args, subcommand_adder
 
 if TYPE_CHECKING:
     from ..script.pdf import PdfResult
@@ -28,6 +28,7 @@ EXAMPLES = """\
   reelgan script outline pilot.fountain
   reelgan script pdf pilot.fountain                                        # pilot.pdf, Courier 12 pt, US letter
   reelgan script pdf pilot.fountain --out print/pilot.pdf --scene-numbers --overwrite
+  reelgan script "A storm at sea." --n 1 --out storm.fountain --pdf --c2pa-cert chain.pem --c2pa-key key.pem
   reelgan script train ~/my-scripts --out ~/models/my-writer                 # small model from scratch
   reelgan script train ~/my-scripts --base gpt2 --lr 5e-5 --steps 500 --out ~/models/gpt2-mine
   reelgan script train ~/my-scripts --base smollm2 --lora 8 --steps 300 --out ~/models/smol-mine  # reelgan[script-lora]
@@ -81,6 +82,7 @@ def add_parser(subparsers) -> None:
     w.add_argument("--quiet", action="store_true", help="do not print the drafts or the progress lines")
     w.add_argument("--pdf", action="store_true", help="also print each draft as a screenplay PDF beside it "
                    "(draft-1.pdf; needs the pdf extra: pip install 'reelgan[pdf]')")
+    add_c2pa_options(w)
     w.set_defaults(run=run_write)
 
     a = sub("authorship", "show which lines of a script a person wrote and which a model generated")
@@ -106,6 +108,7 @@ def add_parser(subparsers) -> None:
     f.add_argument("--scene-numbers", action="store_true", help="print scene numbers in both margins (a heading's "
                    "own #n#, else its place in the script)")
     f.add_argument("--overwrite", action="store_true", help="replace an existing PDF")
+    add_c2pa_options(f)
     f.set_defaults(run=run_pdf)
 
     t = sub("train", "train a screenplay model on a folder of Fountain or text files (resumable)")
@@ -178,6 +181,7 @@ def run_write(args: argparse.Namespace) -> int:
     paths = _draft_paths(Path(args.out), args.n, args.overwrite, args.pdf)
     if args.pdf:
         require_reportlab()  # a missing extra fails before the model loads
+    signer = signer_from_args(args)
     model = args.model if args.model is not None else default_model_name()
     started = time.perf_counter()
     lm = load_language_model(model, str(pick_device(args.device)), download=args.download,
@@ -196,7 +200,22 @@ def run_write(args: argparse.Namespace) -> int:
     beside = "authorship records and PDFs" if args.pdf else "authorship records"
     print(f"wrote {len(written)} draft(s) with {model} (sha256 {lm.sha256[:12]}); {beside} beside them",
           file=sys.stderr)
+    if signer is not None:
+        _sign_drafts(signer, written, args.pdf)
     return 0
+
+
+def _sign_drafts(signer, written: list[tuple[Path, str, dict]], pdf: bool) -> None:
+    """Each draft, its authorship record and its PDF, signed with the draft's record (its lines left out)."""
+    from ..provenance.signing import sign_outputs
+    from ..script.authorship import record_path
+    from ..script.pdf import pdf_path
+
+    signed = []
+    for path, _, record in written:
+        files = [path, record_path(path), *([pdf_path(path)] if pdf else [])]
+        signed += sign_outputs(files, signer, {k: v for k, v in record.items() if k != "lines"})
+    report_signed(signed)
 
 
 def _warn_unprintable(result: PdfResult) -> None:
@@ -216,9 +235,11 @@ def run_pdf(args: argparse.Namespace) -> int:
     if out.suffix.lower() != ".pdf":
         raise ReelganError(f"--out {out} does not end in .pdf; give a PDF file name such as "
                            f"{pdf_path(script).name}")
+    signer = signer_from_args(args)
     result = write_screenplay_pdf(script, out, scene_numbers=args.scene_numbers, overwrite=args.overwrite)
     _warn_unprintable(result)
     print(f"{result.path}: title page and {result.pages} page(s). {result.disclosure.text}")
+    sign_and_report(signer, [result.path], result.disclosure.record)
     return 0
 
 
@@ -298,8 +319,14 @@ def run_train(args: argparse.Namespace) -> int:
     """Train or fine-tune a model on the corpus."""
     from ..devices import pick_device
     from ..script.corpus import read_corpus
-    from ..script.lm_training import (FINE_TUNE_LR, LORA_LR, ScriptTrainConfig, check_resume_settings, saved_config,
-                                      train_language_model)
+    from ..script.lm_training import (
+        FINE_TUNE_LR,
+        LORA_LR,
+        ScriptTrainConfig,
+        check_resume_settings,
+        saved_config,
+        train_language_model,
+    )
 
     config = ScriptTrainConfig(base=args.base)
     if args.base is not None:

@@ -10,7 +10,15 @@ from pathlib import Path
 
 from ..errors import ReelganError
 from ..paths import output_file, output_folder
-from .common import add_command, add_source_argument, source_path, subcommand_adder
+from .common import (
+    add_c2pa_options,
+    add_command,
+    add_source_argument,
+    sign_and_report,
+    signer_from_args,
+    source_path,
+    subcommand_adder,
+)
 
 EXAMPLES = """\
   reelgan synth export runs/00004-letters-r3gan-32 --out synth/ --n-per-class 500
@@ -50,6 +58,9 @@ def _export_parser(e: argparse.ArgumentParser) -> None:
     e.add_argument("--overwrite", action="store_true", help="start again in a folder holding an export (its "
                    "files are replaced) or other files")
     e.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_c2pa_options(e, each="also sign every image, clip or shard, not only labels.csv and README.md (about "
+                     "5 ms a 32-64 px PNG and 11 ms at 256 px on one CPU core: 100,000 small images take some 8 "
+                     "minutes more)")
     e.set_defaults(run=run_export)
 
 
@@ -103,6 +114,10 @@ def run_export(args: argparse.Namespace) -> int:
                               max_real=args.max_real, balance=args.balance, batch=args.batch, fps=args.fps)
     settings.check()
     output_folder(args.out)
+    signer = signer_from_args(args)
+    if args.c2pa_each and signer is None:
+        raise ReelganError("--c2pa-each signs with a certificate: add --c2pa-cert and --c2pa-key (or set "
+                           "REELGAN_C2PA_CERT and REELGAN_C2PA_KEY)")
     source = source_path(args)
     G = load_generator(source, device=args.device)
     if args.layout is None:
@@ -114,6 +129,7 @@ def run_export(args: argparse.Namespace) -> int:
     items = "clips" if G.is_video else "images"
     if summary["already_complete"]:
         print(f"{summary['out']} already holds this export, complete ({summary['images']} {items}); nothing to do")
+        _sign_export(signer, summary, G, source, args.c2pa_each)
         return 0
     resumed = f", continued from unit {summary['resumed_from_unit']}" if summary["resumed_from_unit"] else ""
     print(f"wrote {summary['images']} {items} ({counts}{more}) to {summary['out']}/ as {summary['layout']}"
@@ -121,7 +137,21 @@ def run_export(args: argparse.Namespace) -> int:
     if summary["dropped"] is not None:
         print(f"dropped {summary['dropped']} near copies of training images of {summary['candidates']} candidates "
               f"(RMS pixel distance below {summary['criterion']['pixel_threshold']:.4f})")
+    _sign_export(signer, summary, G, source, args.c2pa_each)
     return 0
+
+
+def _sign_export(signer, summary: dict, G, source: Path, each: bool) -> None:
+    """Sign the dataset card and labels.csv (sidecars) and, with `each`, every sample or shard."""
+    if signer is None:
+        return
+    from ..provenance import make_record
+    from ..synth.export import data_files
+
+    out = Path(summary["out"])
+    record = make_record(generator_hash=G.hash, seed=None, kind="synthetic-dataset", layout=summary["layout"],
+                         items=summary["images"], source=str(source))
+    sign_and_report(signer, [out / "README.md", out / "labels.csv", *(data_files(out) if each else [])], record)
 
 
 def run_score(args: argparse.Namespace) -> int:

@@ -8,7 +8,6 @@ PNG is the ink colour everywhere with the ink amount as alpha.
 from __future__ import annotations
 
 import io
-import json
 import operator
 import os
 import xml.etree.ElementTree as ET
@@ -204,17 +203,6 @@ def write_svg(
 
 def read_svg_record(svg: str) -> dict | None:
     """The provenance record stored in an SVG document `trace_svg` made; None when it carries none."""
-    try:
-        root = ET.fromstring(svg)
-    except ET.ParseError as exc:
-        raise ReelganError(f"the SVG is not valid XML ({exc}); regenerate the file") from None
-    element = root.find(f"{{{_SVG_NS}}}metadata/{{{REELGAN_NS}}}record")
-    if element is None:
-        return None
-    try:
-        record = json.loads(element.text or "")
-    except ValueError:
-        record = None
-    if not isinstance(record, dict):
-        raise ReelganError("the SVG's reelgan provenance record is corrupt; regenerate the file")
-    return record
+    from ..provenance.documents import svg_record
+
+    return svg_record(svg, REELGAN_NS)

@@ -167,8 +167,22 @@ def _read_mp4(path: str) -> str | None:
         return container.metadata.get("reelgan")
 
 
+def _read_document(path: str, head: bytes) -> dict | None:
+    """The record of an SVG or PDF (see `documents.py`); None for other files and for those without one."""
+    from .documents import pdf_record, svg_record
+
+    if head.startswith(b"%PDF"):
+        with open(path, "rb") as fh:
+            return pdf_record(fh.read(), REELGAN_NS)
+    if path.lower().endswith(".svg") or head.lstrip().startswith((b"<svg", b"<?xml")):
+        with open(path, "rb") as fh:
+            text = fh.read().decode("utf-8", errors="replace")
+        return svg_record(text, REELGAN_NS) if "<svg" in text else None
+    return None
+
+
 def read_record(path: str | os.PathLike) -> dict | None:
-    """The provenance record stored in a PNG, GIF or MP4 reelgan wrote; None when it carries none."""
+    """The provenance record stored in a PNG, GIF, MP4, SVG or PDF reelgan wrote; None when it carries none."""
     path = os.fspath(path)
     try:
         with open(path, "rb") as fh:
@@ -186,11 +200,11 @@ def read_record(path: str | os.PathLike) -> dict | None:
             return _parse_record(comment, path)
         if head[4:8] == b"ftyp":
             return _parse_record(_read_mp4(path), path)
+        return _read_document(path, head)
     except ReelganError:
         raise
     except Exception as exc:  # PIL / PyAV raise many kinds for a damaged file
         raise ReelganError(f"{path} is damaged or unreadable ({exc}); regenerate it") from None
-    return None
 
 
 __all__ = [

@@ -17,6 +17,7 @@ black frame cannot hold it. On white paper the change shows as faint streaks, on
 from __future__ import annotations
 
 import hashlib
+
 import numpy as np
 from PIL import Image
 

@@ -40,7 +40,7 @@ PARTS_NAME = ".synth-parts"  # labels.csv rows of each finished unit, joined int
 # the generator reproduces its training data, and drawing on would not end.
 MAX_CANDIDATES_PER_IMAGE = 50
 # Files an earlier export wrote in DIR, removed before --overwrite starts again.
-OWN_TOP_FILES = re.compile(r"^(labels\.csv|README\.md|part-\d{5,}\.npz|shard-\d{5,}\.tar)$")
+OWN_TOP_FILES = re.compile(r"^(labels\.csv|README\.md|part-\d{5,}\.npz|shard-\d{5,}\.tar)(\.c2pa)?$")  # + sidecars
 OWN_IMAGE_FILES = re.compile(r"^(\d{6,}\.(png|mp4)|frame-\d{3,}\.png)$")
 
 
@@ -190,6 +190,15 @@ def save_progress(out: Path, plan: Plan, progress: Progress) -> None:
               "criterion": progress.criterion}
     with atomic_path(out / PROGRESS_NAME) as tmp:
         Path(tmp).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+
+
+def data_files(out: Path) -> list[Path]:
+    """The samples (images, clips, frames) or shards an export wrote in `out`, in order (for signing each)."""
+    files = [p for p in sorted(out.iterdir()) if p.is_file() and OWN_TOP_FILES.match(p.name)
+             and p.suffix in (".npz", ".tar")]
+    for folder in sorted(p for p in out.iterdir() if p.is_dir() and not p.is_symlink() and p.name != PARTS_NAME):
+        files += [p for p in sorted(folder.rglob("*")) if p.is_file() and OWN_IMAGE_FILES.match(p.name)]
+    return files
 
 
 def clear_previous(out: Path) -> None:

@@ -16,8 +16,8 @@ Every file is written to a temp name and renamed into place; PNGs carry the AI r
 from __future__ import annotations
 
 import io
-import shutil
 import json
+import shutil
 import tarfile
 import zipfile
 from collections.abc import Iterator
