@@ -282,52 +282,8 @@ def test_verify_exit_status(tmp_path, capsys):
     assert "metadata: declared machine-made: IPTC trainedAlgorithmicMedia" in capsys.readouterr().out
 
 
-def make_test_certificate(folder: Path) -> tuple[Path, Path]:
-    """A test CA and a leaf it issues (digitalSignature, emailProtection), as C2PA requires; PEM files."""
-    import datetime as dt
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-
-    def name(common: str) -> x509.Name:
-        return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common),
-                          x509.NameAttribute(NameOID.ORGANIZATION_NAME, "reelgan tests")])
-
-    now = dt.datetime.now(dt.timezone.utc)
-    usage = dict(content_commitment=False, key_encipherment=False, data_encipherment=False, key_agreement=False,
-                 encipher_only=False, decipher_only=False)
-    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
-    ca = (x509.CertificateBuilder().subject_name(name("reelgan test CA")).issuer_name(name("reelgan test CA"))
-          .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
-          .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=30))
-          .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-          .add_extension(x509.KeyUsage(digital_signature=False, key_cert_sign=True, crl_sign=True, **usage),
-                         critical=True)
-          .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
-          .sign(ca_key, hashes.SHA256()))
-    leaf = (x509.CertificateBuilder().subject_name(name("reelgan test signer")).issuer_name(ca.subject)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=30))
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=False, crl_sign=False, **usage),
-                           critical=True)
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False)
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
-            .sign(ca_key, hashes.SHA256()))
-    chain, private = folder / "chain.pem", folder / "key.pem"
-    chain.write_bytes(b"".join(c.public_bytes(serialization.Encoding.PEM) for c in (leaf, ca)))
-    private.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                          serialization.NoEncryption()))
-    return chain, private
-
-
-def test_c2pa_signing_with_a_test_certificate(tmp_path, capsys):
-    pytest.importorskip("c2pa", reason="C2PA signing needs the c2pa extra")
-    pytest.importorskip("cryptography", reason="making a test certificate needs cryptography")
-    chain, key = make_test_certificate(tmp_path)
+def test_c2pa_signing_with_a_test_certificate(tmp_path, capsys, c2pa_certificate):
+    chain, key = c2pa_certificate
     script = tmp_path / "s.fountain"
     script.write_text("EXT. SEA - DAY\n\nWaves.\n")
     out = tmp_path / "signed.mp4"
@@ -343,6 +299,43 @@ def test_c2pa_signing_with_a_test_certificate(tmp_path, capsys):
     capsys.readouterr()
     assert main(["verify", str(out)]) == 0
     assert "C2PA: manifest Valid (compositeSynthetic)" in capsys.readouterr().out
+
+
+def test_a_signed_film_lists_its_shots_and_signs_every_companion(tmp_path, capsys, c2pa_certificate):
+    from conftest import export_tiny_generator
+
+    from reelgan.provenance.c2pa_formats import sidecar_path
+    from reelgan.provenance.credentials import read_manifest
+
+    chain, key = c2pa_certificate
+    run = export_tiny_generator(tmp_path / "run")
+    script = tmp_path / "s.fountain"
+    script.write_text("EXT. SEA - DAY\n\nWaves break.\n\nMARA\nLook.\n")
+    (tmp_path / "cast.toml").write_text(f'default = "{run}"\n')
+    out = tmp_path / "signed.mp4"
+    film = ["film", str(script), "--out", str(out), "--cast", str(tmp_path / "cast.toml"), "--height", "144",
+            "--fps", "4", "--shots", "--no-progress"]
+    assert main([*film, "--c2pa-cert", str(chain), "--c2pa-key", str(key), "--c2pa-training", "allowed"]) == 0
+    manifest = read_manifest(out)
+    assert manifest["validation_state"] in ("Valid", "Trusted")
+    shot_files = sorted(out.with_suffix(".shots").glob("*.mp4"))
+    assert len(shot_files) >= 3  # title card, the shot, the credits
+    assert [i["title"] for i in manifest["ingredients"]] == [p.name for p in shot_files]
+    assert {i["relationship"] for i in manifest["ingredients"]} == {"componentOf"}
+    assert all(i["has_manifest"] and i["validation_state"] == "Valid" for i in manifest["ingredients"])
+    assert manifest["watermark"]["version"] == 2 and set(manifest["training_mining"].values()) == {"allowed"}
+    for shot in shot_files:
+        assert read_manifest(shot)["validation_state"] in ("Valid", "Trusted")
+    for name in ("signed.srt", "signed.otio", "signed.authorship.json"):  # sidecars, beside their files
+        assert sidecar_path(tmp_path / name).is_file(), name
+        assert read_manifest(tmp_path / name)["validation_state"] in ("Valid", "Trusted")
+    assert read_manifest(tmp_path / "signed.sheet.png")["where"] == "embedded"
+    capsys.readouterr()
+    assert main(["verify", str(out), "--json"]) == 0
+    checks = {f["check"]: f for f in json.loads(capsys.readouterr().out)["findings"]}
+    assert checks["watermark"]["found"] and checks["C2PA"]["state"] == "passed"
+    assert main([*film, "--overwrite", "--no-c2pa"]) == 0  # unsigned again: no stale manifest stays behind
+    assert not sidecar_path(tmp_path / "signed.srt").exists() and read_manifest(out) is None
     (tmp_path / "bad-key.pem").write_text("-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n")
     assert main(["film", str(script), "--out", str(tmp_path / "x.mp4"), "--height", "48", "--fps", "4",
                  "--c2pa-cert", str(chain), "--c2pa-key", str(tmp_path / "bad-key.pem")]) == 2

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from ..errors import ReelganError
-from .common import add_command
+from .common import add_c2pa_options, add_command, signer_from_args
 
 EXAMPLES = """\
   reelgan film pilot.fountain --out pilot.mp4                       # procedural glyphs for every scene
@@ -68,9 +68,6 @@ def add_parser(subparsers) -> None:
     p.add_argument("--soft-subtitles", action="store_true", help="also a switchable subtitle track in the MP4")
     p.add_argument("--no-burn-subtitles", action="store_true", help="do not draw dialogue into the frames")
     p.add_argument("--no-watermark", action="store_true", help="no invisible watermark in generated frames")
-    p.add_argument("--c2pa-cert", help="sign the MP4 with C2PA: your certificate chain (PEM, leaf first)")
-    p.add_argument("--c2pa-key", help="the private key (PEM) of --c2pa-cert")
-    p.add_argument("--c2pa-alg", default="es256", help="es256, es384, ps256, ed25519 ... (default es256)")
     p.add_argument("--device", default="cpu", help="for generators: cpu, cuda, mps or auto (default cpu)")
     p.add_argument("--hold", action="store_true", help="one picture per scene (today's animatics held one), not "
                    "a fresh sample or glyph per shot")
@@ -94,6 +91,7 @@ def add_parser(subparsers) -> None:
                    "AAC track, FILM.voice/ one WAV per line, the timeline an audio track, and shots last as "
                    "long as their speech. Needs pip install 'reelgan[voice]'")
     p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
+    add_c2pa_options(p)
     p.set_defaults(run=run)
 
 
@@ -122,11 +120,7 @@ def run(args: argparse.Namespace) -> int:
               f"({plan['generated_shots']} generated) and {plan['cards']} cards, {plan['frames']} frames at "
               f"{width}x{args.height}; about {plan['estimated_render_s']:.0f} s to render on a 2-core CPU")
         return 0
-    signer = None
-    if args.c2pa_cert or args.c2pa_key:
-        from ..provenance.credentials import C2paSigner
-
-        signer = C2paSigner.from_files(args.c2pa_cert, args.c2pa_key, args.c2pa_alg)
+    signer = signer_from_args(args)
     started = time.perf_counter()
     record = render_film(Path(args.script), Path(args.out), Path(args.cast) if args.cast else None, options,
                          args.overwrite, signer, Path(args.feedback) if args.feedback else None,

@@ -198,11 +198,13 @@ def render_film(script: Path, out: Path, cast_path: Path | None = None, options:
     `feedback`: a ratings file of an earlier render (see `feedback.py`); `shots`: also each shot as its own
     file in FILM.shots/ (the timeline then points at them); `exports`: editor formats (`types.EXPORTS`).
     With `options.voice` the MP4 has the spoken dialogue and FILM.voice/ one WAV per cue."""
+    from ..provenance.c2pa_formats import sidecar_path
     from .companions import write_companions
     from .encode import write_film
     from .nle import check_exports, write_exports
     from .records import film_record, watermark_payload
     from .shots import ShotFiles, with_shot_files
+    from .signing import place_sidecars, sign_exports, sign_render
 
     options = options or FilmOptions()
     check_exports(list(exports), options.fps, shots)
@@ -234,13 +236,16 @@ def render_film(script: Path, out: Path, cast_path: Path | None = None, options:
             _write_lines(film, staged["voice"])
         layout = files.layout if files is not None else None
         write_companions(film, staged, record, layout)
-        write_exports(film, list(exports), staged, final, layout)
+        signed = sign_render(signer, film, staged, record, bits is not None) if signer is not None else []
+        write_exports(film, list(exports), staged, final, layout)  # after signing: the bundle copies the shots
         if signer is not None:
-            signer.sign_file(staged["mp4"], record["provenance"])
+            signed += sign_exports(signer, staged, tuple(exports), record)
         for kind, path in final.items():
             if path.is_dir():  # an earlier render's shots or lines, replaced whole (--overwrite was checked)
                 shutil.rmtree(path)
+            sidecar_path(path).unlink(missing_ok=True)  # an earlier render's manifest no longer fits
             staged[kind].replace(path)
+        place_sidecars(signed, staging, out.parent)
         finished = True
     finally:  # also on Ctrl-C and SIGTERM (the CLI turns it into KeyboardInterrupt)
         shutil.rmtree(staging, ignore_errors=True)

@@ -29,11 +29,13 @@ def sign_outputs(paths: Iterable[str | os.PathLike], signer: C2paSigner, record:
 
     Each file is signed with the provenance record embedded in it (PNG, GIF, MP4, SVG, PDF: `read_record`),
     else with `record`; a file with neither is skipped (reelgan does not vouch for a file it made no record
-    of). `ingredients` and `watermark` go into every manifest (see `C2paSigner.sign_file`).
+    of), and so is an empty file. `ingredients` and `watermark` go into every manifest (see `C2paSigner.sign_file`).
     """
     ingredients = [Path(p) for p in ingredients]
     signed = []
     for path in (Path(p) for p in paths):
+        if path.stat().st_size == 0:  # e.g. the subtitles of a film without dialogue: nothing to bind a hash to
+            continue
         own = read_record(path) if embedded_mime(path) else None
         chosen = own if own is not None and own.get("ai_generated") is True else record
         if chosen is None:
