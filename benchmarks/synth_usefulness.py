@@ -39,6 +39,7 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--per-class", type=int, default=500)
     parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--threads", type=int, default=0, help="training's CPU threads (0: one per core)")
     parser.add_argument("--work", type=Path, help="keep the run and the export here (default: a temp folder)")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
@@ -55,7 +56,8 @@ def main() -> None:
                 Image.fromarray(image).save(real / str(label) / f"{k:05d}.png")
         start = time.perf_counter()
         reelgan("train", "--data", str(train), "--cond", "--channels", "1", "--resolution", "32",
-                "--max-minutes", str(args.minutes), "--out", str(work / "runs"), "--no-progress")
+                "--max-minutes", str(args.minutes), "--threads", str(args.threads), "--out", str(work / "runs"),
+                "--no-progress")
         trained_s = time.perf_counter() - start
         run = sorted((work / "runs").iterdir())[-1]
         start = time.perf_counter()
@@ -65,7 +67,8 @@ def main() -> None:
         report = work / "score.json"
         table = reelgan("synth", "score", str(work / "synth"), "--real", str(real), "--epochs", str(args.epochs),
                         "--out", str(report))
-        result = {"minutes": args.minutes, "per_class": args.per_class, "train_s": round(trained_s, 1),
+        result = {"minutes": args.minutes, "threads": args.threads, "per_class": args.per_class,
+                  "train_s": round(trained_s, 1),
                   "export_s": round(export_s, 1), "run": run.name, "score": json.loads(report.read_text()),
                   "table": table}
     print(table)
