@@ -340,3 +340,37 @@ def test_script_drafts_their_records_and_pdfs_are_signed(tmp_path, c2pa_certific
     assert main(["verify", str(draft)]) == 3
     out = capsys.readouterr().out
     assert "passed      authorship:" in out and "failed      C2PA: manifest INVALID in storm.fountain.c2pa" in out
+
+
+def test_writing_a_signed_film_again_drops_the_manifest_but_the_watermark_stays(tmp_path, signer, capsys):
+    """What an editor's tools do to a signed film: write it out again, here decoded and encoded into a new MP4
+    with a mov_text subtitle track (harsher than a remux, which copies the stream). The C2PA manifest does not
+    survive that; the invisible watermark does."""
+    import av
+
+    from reelgan.film.encode import FilmWriter
+    from reelgan.film.plan import Subtitle
+    from reelgan.provenance.watermark import embed, payload_bits
+
+    rng = np.random.default_rng(4)
+    y, x = np.mgrid[0:180, 0:240] / 240  # gradients and sensor-like noise: texture for the mark to sit in
+    base = np.clip(np.stack([200 * x + 30, 150 * y + 50, 220 - 120 * x], -1) + rng.normal(0, 6, (180, 240, 3)),
+                   0, 255).astype(np.uint8)
+    bits = payload_bits("ab" * 32)
+    film = tmp_path / "film.mp4"
+    with FilmWriter(film, (240, 180), 8, RECORD) as writer:
+        for _ in range(8):
+            writer.add(embed(base, bits))
+    signer.sign_file(film, RECORD)
+    assert read_manifest(film)["validation_state"] in ("Valid", "Trusted")
+    remuxed = tmp_path / "remuxed.mp4"
+    subtitles = [Subtitle(0.0, 0.5, "MARA", "A line.")]
+    with av.open(str(film)) as source, FilmWriter(remuxed, (240, 180), 8, RECORD, subtitles) as writer:
+        for frame in source.decode(video=0):  # decoded and written again, with a mov_text track beside it
+            writer.add(frame.to_ndarray(format="rgb24"))
+    manifest = read_manifest(remuxed)
+    assert manifest is None or manifest["validation_state"] == "Invalid"
+    capsys.readouterr()
+    assert main(["verify", str(remuxed), "--json"]) == 0
+    checks = {f["check"]: f for f in json.loads(capsys.readouterr().out)["findings"]}
+    assert checks["watermark"]["found"] and checks["watermark"]["data"]["model_hash_prefix"] == "abababab"
