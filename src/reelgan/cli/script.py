@@ -308,8 +308,9 @@ def run_outline(args: argparse.Namespace) -> int:
     return 0
 
 
-TRAIN_HELP = {"lora": "with --base: train LoRA adapters of this rank (e.g. 8) instead of every weight, so a "
-                      "135M model fine-tunes on a laptop (reelgan[script-lora]; learning rate 2e-4); ",
+TRAIN_HELP = {"lora": "with --base: train LoRA adapters of this rank (e.g. 8) instead of every weight: a small "
+                      "optimizer state and a shareable adapter/ of a few MB (reelgan[script-lora]; learning rate "
+                      "2e-4); ",
               "lora_alpha": "the adapters' update is scaled by alpha / rank; "}
 TRAIN_FLAGS = ("steps", "batch_size", "context", "lr", "warmup", "seed", "save_every", "vocab_size", "layers",
                "width", "heads", "positions", "lora", "lora_alpha")
