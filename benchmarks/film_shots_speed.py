@@ -32,11 +32,14 @@ VARIANTS = {"one MP4 (the default)": {"shots": False, "exports": ()},
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--variants", nargs="+", choices=list(VARIANTS), default=list(VARIANTS),
+                        help="render only these variants (default: all)")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     from reelgan.film.render import FilmOptions, dry_run, render_film
 
-    times: dict[str, list[float]] = {name: [] for name in VARIANTS}
+    variants = {name: VARIANTS[name] for name in args.variants}
+    times: dict[str, list[float]] = {name: [] for name in variants}
     lengths: dict[str, float] = {}  # seconds of film per variant (--voice stretches shots to the speech)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -47,7 +50,7 @@ def main() -> None:
         cast.write_text(f'default = "{image}"\n[scenes]\n2 = "{clip}"\n5 = "{clip}"\n3 = "still.png"\n')
         estimate = {shots: dry_run(script, cast, FilmOptions(), shots)["estimated_render_s"] for shots in (0, 1)}
         for round_ in range(args.rounds):
-            for index, (name, variant) in enumerate(VARIANTS.items()):
+            for index, (name, variant) in enumerate(variants.items()):
                 out = folder / f"r{round_}-{index}" / "film.mp4"
                 options = FilmOptions(voice=variant.get("voice", False))
                 start = time.perf_counter()
@@ -55,7 +58,7 @@ def main() -> None:
                 times[name].append(time.perf_counter() - start)
                 lengths[name] = record["shots"][-1]["start"] + record["shots"][-1]["duration"]
                 print(f"round {round_ + 1} {name}: {times[name][-1]:.1f} s", flush=True)
-    length = lengths["one MP4 (the default)"]
+    length = next(iter(lengths.values()))
     results = {"machine": f"{platform.machine()}, {torch.get_num_threads()} torch threads",
                "film_seconds": round(length, 2), "size": "640x360", "fps": 24,
                "dry_run_estimate_s": {"no shots": estimate[0], "shots": estimate[1]},
