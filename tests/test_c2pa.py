@@ -374,3 +374,20 @@ def test_writing_a_signed_film_again_drops_the_manifest_but_the_watermark_stays(
     assert main(["verify", str(remuxed), "--json"]) == 0
     checks = {f["check"]: f for f in json.loads(capsys.readouterr().out)["findings"]}
     assert checks["watermark"]["found"] and checks["watermark"]["data"]["model_hash_prefix"] == "abababab"
+
+
+def test_a_manifest_of_unexpected_shapes_is_summarised_not_crashed_on():
+    from reelgan.provenance.manifests import summarize
+
+    store = {"active_manifest": "m", "validation_state": "Valid", "validation_status": [None, {"code": 5}],
+             "manifests": {"m": {"title": ["not text"], "ingredients": [None, {"title": 3}],
+                                 "assertions": [None, {"label": "c2pa.actions", "data": {"actions": [None, {}]}},
+                                                {"label": "cawg.training-mining", "data": {"entries": {"x": None}}},
+                                                {"label": "org.reelgan.watermark", "data": ["a list"]}]}}}
+    summary = summarize(store, "embedded", None)
+    assert summary["title"] is None and summary["validation_codes"] == []
+    assert summary["ingredients"] == [{"title": None, "relationship": None, "validation_state": None,
+                                       "has_manifest": False}]
+    assert summary["digital_source_types"] == [] and summary["training_mining"] == {"x": None}
+    assert summary["watermark"] == {}
+    assert summarize({"manifests": "nonsense", "active_manifest": 7}, "embedded", None)["reelgan"] is None

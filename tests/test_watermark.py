@@ -163,3 +163,14 @@ def test_verify_reads_a_faint_shot_through_its_frames_together():
     assert "read together" in finding.detail and finding.data["false_positive_probability"] < 1e-6
     unmarked = [np.clip(base + rng.normal(0, 10, base.shape), 0, 255).astype(np.uint8) for _ in range(16)]
     assert not _watermark(unmarked).found
+
+
+@pytest.mark.parametrize("height, width", [(320, 160), (360, 200), (300, 128)])
+def test_portrait_frames_are_read(height, width):
+    import warnings
+
+    frame = embed(textured(height, width, 3), payload_bits("ab" * 32))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no 0/0 in the period search
+        found = detect([frame])
+    assert found.found and found.version == 2 and found.model_hash_prefix == "abababab"

@@ -106,7 +106,7 @@ def _manifest_lines(manifest: dict) -> list[str]:
         lines.append(f"ingredients: {shown}")
     uses = manifest.get("training_mining") or {}
     if uses:
-        kinds = sorted(set(uses.values()))
+        kinds = sorted({str(v) for v in uses.values()})
         choice = kinds[0] if len(kinds) == 1 else ", ".join(f"{k.split('.')[-1]} {v}" for k, v in uses.items())
         lines.append(f"AI training, inference and data mining: {choice}")
     mark = manifest.get("watermark")

@@ -8,6 +8,7 @@ place only when all succeeded, so a failed render leaves nothing behind and repl
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -67,6 +68,9 @@ def plan_shots(screenplay: Screenplay, options: FilmOptions) -> tuple[list[Shot]
     return plan_film(screenplay, options.timing, speech_seconds=dialogue.seconds), dialogue
 
 
+MARKED_CLIP_FRAMES = 64  # marked clip frames kept for reuse (two shots' clips at a dissolve; 90 MB at 640x360)
+
+
 class ShotPictures:
     """Each shot's clean picture at a film frame (no dissolve, subtitle or caption), watermarked when the shot
     is model-made, drawn and marked once however many files use it (the film, the dissolve, the shot's own
@@ -75,8 +79,9 @@ class ShotPictures:
     def __init__(self, film: Film, watermark_bits: np.ndarray | None = None) -> None:
         self.film, self.bits = film, watermark_bits
         self.held: dict[tuple[int, int], np.ndarray] = {}
-        # A clip's visual hands back the same array each time a frame repeats (it loops at CLIP_FPS): marked
-        # once, by shot and identity. The source array is kept beside its marked copy, so the id stays valid.
+        # A clip's visual hands back the same array each time a frame repeats (it loops at CLIP_FPS): its
+        # frames are marked once, by shot and identity. The source array is kept beside its marked copy, so
+        # the id stays valid. Only clips: a panned still makes a new array every frame, never seen again.
         self.marked: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
 
     def at(self, shot: int, index: int) -> np.ndarray:
@@ -90,12 +95,15 @@ class ShotPictures:
 
     def _mark(self, shot: int, picture: np.ndarray) -> np.ndarray:
         from ..provenance.watermark import embed
+        from .visuals import LoopingClip
 
         if self.bits is None or self.film.parts[shot].maker != "model":
             return picture
+        if not isinstance(self.film.visuals[shot], LoopingClip):
+            return embed(picture, self.bits)
         key = (shot, id(picture))
         if key not in self.marked or self.marked[key][0] is not picture:
-            if len(self.marked) > 256:  # clips have a few dozen frames; a still shot's frames never repeat
+            if len(self.marked) >= MARKED_CLIP_FRAMES:  # another shot's clip, or a long one: start again
                 self.marked.clear()
             self.marked[key] = (picture, embed(picture, self.bits))
         return self.marked[key][1]
@@ -228,8 +236,10 @@ def render_film(script: Path, out: Path, cast_path: Path | None = None, options:
         if files is not None:  # one drawing pass: each shot's file is written as the film passes it
             drawn = with_shot_files(drawn, files)
         drawn = track(drawn, film.frame_count, "render", enabled=progress)
-        frames = write_film(staged["mp4"], drawn, options.size, options.fps, record["provenance"],
-                            film.subtitles if options.soft_subtitles else None, audio=_audio(film), audio_rate=MIX_RATE)
+        with contextlib.closing(drawn):  # on an error, the shot files still open are closed at once
+            frames = write_film(staged["mp4"], drawn, options.size, options.fps, record["provenance"],
+                                film.subtitles if options.soft_subtitles else None, audio=_audio(film),
+                                audio_rate=MIX_RATE)
         if frames != film.frame_count:  # pragma: no cover - a bug, not a user error
             raise RuntimeError(f"wrote {frames} frames, planned {film.frame_count}")
         if film.dialogue is not None:

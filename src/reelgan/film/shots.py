@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -18,6 +19,9 @@ from ..media import save_png
 from .encode import FilmWriter
 from .plan import CREDITS, TITLE, frame_at
 from .types import Film
+
+if TYPE_CHECKING:
+    from .render import ShotPictures
 
 SHOTS_SUFFIX = ".shots"  # FILM.mp4 -> FILM.shots/
 
@@ -75,7 +79,7 @@ class ShotFiles:
     and closes after its last; around a dissolve two are open). The PNGs of cards and stills are written
     when their file opens."""
 
-    def __init__(self, film: Film, folder: Path, record: dict, pictures) -> None:
+    def __init__(self, film: Film, folder: Path, record: dict, pictures: ShotPictures) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         self.film, self.record, self.pictures = film, record, pictures
         self.layout = shot_layout(film, folder)
@@ -85,11 +89,6 @@ class ShotFiles:
         """The film frames whose clean picture is in the shot's file (handles included)."""
         first, _ = cut_frames(self.film, media.index)
         return range(first - media.handle_before, first - media.handle_before + media.frames)
-
-    @property
-    def end(self) -> int:
-        """One past the last film frame any shot file needs (the last file may run past the film's end)."""
-        return max(self.span(media).stop for media in self.layout)
 
     def feed(self, index: int) -> None:
         """Give film frame `index` to the files that span it, opening and closing them as they start and end."""
@@ -118,15 +117,11 @@ class ShotFiles:
 
 
 def with_shot_files(frames: Iterator[np.ndarray], files: ShotFiles) -> Iterator[np.ndarray]:
-    """The film's frames unchanged, feeding each shot file as the film passes its frames; the handles after
-    the last cut are drawn when the film's frames run out."""
-    index = -1
+    """The film's frames unchanged, feeding each shot file as the film passes its frames (the last shot has
+    no handle after its cut, so every file is complete when the film's frames are)."""
     try:
         for index, frame in enumerate(frames):
             files.feed(index)
             yield frame
-        for later in range(index + 1, files.end):
-            files.feed(later)
-            files.pictures.forget_before(later)
     finally:
         files.close()

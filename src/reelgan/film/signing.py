@@ -9,24 +9,28 @@ line with its own record, and last the editor exports (after them, since a bundl
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..provenance.signing import Signed, sign_film, sign_outputs
 from .types import Film
 
+if TYPE_CHECKING:
+    from ..provenance.credentials import C2paSigner
+
 COMPANIONS = ("srt", "vtt", "otio", "sheet", "sheet_pdf", "authorship")
 
 
-def sign_render(signer, film: Film, staged: dict[str, Path], record: dict, marked: bool) -> list[Signed]:
+def sign_render(signer: C2paSigner, film: Film, staged: dict[str, Path], record: dict, marked: bool
+                ) -> list[Signed]:
     """Sign the film, its shot files, companions and spoken lines in `staged`; `marked`: its generated
     frames carry the invisible watermark. Returns what was signed (sidecars lie beside their files)."""
     from ..provenance.assertions import watermark_assertion
-    from ..provenance.watermark import MIN_SIDE
+    from ..provenance.watermark import version_for
     from .records import combined_hash, generator_hashes
 
     mark = None
     if marked:
-        version = 2 if min(film.options.size) >= MIN_SIDE else 1  # small frames carry the first version
-        mark = watermark_assertion(combined_hash(generator_hashes(film)), version=version)
+        mark = watermark_assertion(combined_hash(generator_hashes(film)), version=version_for(film.options.size))
     shots = sorted(p for p in staged["shots"].iterdir() if p.suffix in (".mp4", ".png")) \
         if "shots" in staged and staged["shots"].is_dir() else []
     signed = sign_film(signer, staged["mp4"], record["provenance"], shots=shots,
@@ -41,7 +45,7 @@ def sign_render(signer, film: Film, staged: dict[str, Path], record: dict, marke
     return signed
 
 
-def sign_exports(signer, staged: dict[str, Path], exports: tuple[str, ...], record: dict) -> list[Signed]:
+def sign_exports(signer: C2paSigner, staged: dict[str, Path], exports: tuple[str, ...], record: dict) -> list[Signed]:
     """Sign the editor exports (sidecars: timelines cannot hold a manifest)."""
     return sign_outputs([staged[name] for name in exports], signer, record["provenance"])
 

@@ -66,26 +66,44 @@ def _damaged(reason: str) -> dict:
 
 
 def summarize(store: dict, where: str, sidecar: Path | None) -> dict:
-    """The fields of the module docstring from a c2pa manifest store (`Reader.json()`)."""
-    manifest = store.get("manifests", {}).get(store.get("active_manifest"), {})
-    summary = {"validation_state": store.get("validation_state"),
-               "validation_codes": [s.get("code") for s in store.get("validation_status", []) if s.get("code")],
-               "where": where, "sidecar": str(sidecar) if sidecar else None, "title": manifest.get("title"),
-               "signer": _signer(manifest.get("signature_info", {})), "digital_source_types": [],
-               "reelgan": None, "ingredients": [_ingredient(i) for i in manifest.get("ingredients", [])],
-               "training_mining": {}, "watermark": None, "error": store.get("error")}
-    for assertion in manifest.get("assertions", []):
-        label, data = assertion.get("label", ""), assertion.get("data", {})
+    """The fields of the module docstring from a c2pa manifest store (`Reader.json()`). A manifest is
+    whatever its signer wrote: every field is checked for its type, and what does not fit is left out."""
+    manifests = _dict(store.get("manifests"))
+    manifest = _dict(manifests.get(store.get("active_manifest")) if isinstance(store.get("active_manifest"), str)
+                     else None)
+    codes = [s.get("code") for s in _list(store.get("validation_status")) if isinstance(s, dict)]
+    summary = {"validation_state": _text(store.get("validation_state")),
+               "validation_codes": [c for c in codes if isinstance(c, str)],
+               "where": where, "sidecar": str(sidecar) if sidecar else None, "title": _text(manifest.get("title")),
+               "signer": _signer(_dict(manifest.get("signature_info"))), "digital_source_types": [],
+               "reelgan": None, "ingredients": [_ingredient(i) for i in _list(manifest.get("ingredients"))
+                                                if isinstance(i, dict)],
+               "training_mining": {}, "watermark": None, "error": _text(store.get("error"))}
+    for assertion in (a for a in _list(manifest.get("assertions")) if isinstance(a, dict)):
+        label, data = _text(assertion.get("label")) or "", _dict(assertion.get("data"))
         if label.startswith("c2pa.actions"):
-            summary["digital_source_types"] += [a["digitalSourceType"] for a in data.get("actions", [])
-                                                if a.get("digitalSourceType")]
+            summary["digital_source_types"] += [a["digitalSourceType"] for a in _list(data.get("actions"))
+                                                if isinstance(a, dict) and isinstance(a.get("digitalSourceType"), str)]
         elif label == PROVENANCE_LABEL:
             summary["reelgan"] = data
         elif label == TRAINING_MINING_LABEL:
-            summary["training_mining"] = {name: entry.get("use") for name, entry in data.get("entries", {}).items()}
+            summary["training_mining"] = {str(name): _text(_dict(entry).get("use"))
+                                          for name, entry in _dict(data.get("entries")).items()}
         elif label == WATERMARK_LABEL:
             summary["watermark"] = data
     return summary
+
+
+def _dict(value: Any) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list:
+    return value if isinstance(value, list) else []
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def _signer(signature: dict) -> str | None:
@@ -97,10 +115,11 @@ def _signer(signature: dict) -> str | None:
 
 
 def _ingredient(ingredient: dict) -> dict:
-    results = ingredient.get("validation_results", {}).get("activeManifest", {})
-    failures = [s.get("code") for s in results.get("failure", []) if s.get("code") != UNTRUSTED]
+    results = _dict(_dict(ingredient.get("validation_results")).get("activeManifest"))
+    failures = [s.get("code") for s in _list(results.get("failure")) if isinstance(s, dict)
+                and s.get("code") != UNTRUSTED]
     state = None
     if ingredient.get("active_manifest"):
         state = "Invalid" if failures else "Valid"
-    return {"title": ingredient.get("title"), "relationship": ingredient.get("relationship"),
+    return {"title": _text(ingredient.get("title")), "relationship": _text(ingredient.get("relationship")),
             "validation_state": state, "has_manifest": bool(ingredient.get("active_manifest"))}

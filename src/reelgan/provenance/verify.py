@@ -139,7 +139,7 @@ def _metadata(path: Path) -> Finding:
 
 def _credentials(path: Path, trust_anchors: str | None) -> Finding:
     try:
-        from .manifests import read_manifest
+        from .manifests import UNTRUSTED, read_manifest
 
         manifest = read_manifest(path, trust_anchors)
     except ImportError:
@@ -149,13 +149,13 @@ def _credentials(path: Path, trust_anchors: str | None) -> Finding:
     types = ", ".join(t.rsplit("/", 1)[-1] for t in manifest["digital_source_types"]) or "no source type"
     where = f" in {Path(manifest['sidecar']).name}" if manifest["sidecar"] else ""
     if manifest["validation_state"] not in ("Valid", "Trusted"):
-        problems = ", ".join(c for c in manifest["validation_codes"] if c != "signingCredential.untrusted")
+        problems = ", ".join(c for c in manifest["validation_codes"] if c != UNTRUSTED)
         why = problems or manifest.get("error") or "no reason given"
         return Finding("C2PA", bool(manifest["digital_source_types"]),
                        f"manifest INVALID{where} ({why}): the file changed after it was signed, or the manifest "
                        "is damaged", "failed", manifest)
     signer = f", signed by {manifest['signer']}" if manifest.get("signer") else ""
-    untrusted = "signingCredential.untrusted" in manifest["validation_codes"]
+    untrusted = UNTRUSTED in manifest["validation_codes"]
     trust = "; signer on no trust list (see --c2pa-trust)" if untrusted and manifest["validation_state"] == "Valid" \
         else ""
     return Finding("C2PA", bool(manifest["digital_source_types"]),
@@ -208,7 +208,7 @@ def _watermark(frames: list[np.ndarray]) -> Finding:
 
     if not frames:
         return Finding("watermark", False, "no frames to check", "not checked")
-    detections = [detect([f]) for f in frames if min(f.shape[:2]) >= 32]
+    detections = [detect([f]) for f in frames if min(f.shape[:2]) >= 32]  # smaller ones hold no mark
     hits = [d for d in detections if d.found]
     prefixes = {d.model_hash_prefix for d in hits}
     needed = 1 if len(frames) == 1 else MIN_MARKED_FRAMES
@@ -218,9 +218,10 @@ def _watermark(frames: list[np.ndarray]) -> Finding:
             "confidence": round(float(np.mean([d.confidence for d in agreeing])), 3) if agreeing else
             round(max((float(d.confidence) for d in detections), default=0.0), 3),
             "version": getattr(agreeing[0], "version", 1) if agreeing else None}
-    if len(agreeing) < needed and len(frames) > 1:
+    readable = [f for f in frames if min(f.shape[:2]) >= 32]
+    if len(agreeing) < needed and len(readable) > 1:
         # Too weak in single frames (heavy compression): the frames read together add up what each one holds.
-        joint = detect_video([f for f in frames if min(f.shape[:2]) >= 32])
+        joint = detect_video(readable)
         if joint.found:
             data.update(frames_marked=None, model_hash_prefix=joint.model_hash_prefix,
                         confidence=round(float(joint.confidence), 3), version=joint.version,

@@ -43,11 +43,17 @@ def _prefix(bits: np.ndarray) -> int:
     return ecc.bits_int(np.asarray(bits)[-32:])
 
 
+def version_for(size: tuple[int, int]) -> int:
+    """The watermark version `embed` writes into frames of `size` (either order): 2, or 1 when the short side
+    is under MIN_SIDE pixels."""
+    return 1 if min(size) < MIN_SIDE else 2
+
+
 def embed(frame: np.ndarray, bits: np.ndarray) -> np.ndarray:
     """`frame` (H, W, 3) uint8 carrying `bits` (the 48 of `payload_bits`); a new (H, W, 3) uint8 array.
 
-    Writes v2, or v1 when the short side is under MIN_SIDE pixels."""
-    if min(frame.shape[:2]) < MIN_SIDE:
+    Writes v2, or v1 when the short side is under MIN_SIDE pixels (`version_for`)."""
+    if version_for(frame.shape[:2]) == 1:
         return watermark_v1.embed(frame, bits)
     return watermark_v2.embed(frame, _prefix(bits))
 

@@ -114,9 +114,9 @@ def tiles_per_height(height: int) -> int:
 def pattern(height: int, width: int, prefix: int) -> np.ndarray:
     """(height, width) float32 pattern in [-1, 1] for a frame of that size (cached per size and prefix)."""
     period = height / tiles_per_height(height)
-    values = interpolation(height, period) @ tile(prefix) @ interpolation(width, period).T
-    values.setflags(write=False)
-    return values.astype(np.float32)
+    values = (interpolation(height, period) @ tile(prefix) @ interpolation(width, period).T).astype(np.float32)
+    values.setflags(write=False)  # cached and shared between calls: nobody may change it
+    return values
 
 
 def _window_extreme(values: np.ndarray, axis: int, take) -> np.ndarray:
@@ -223,8 +223,10 @@ def periods(power: np.ndarray, shape: tuple[int, int], layout: int, count: int =
     for series, limit in ((row, 0.8 * w), (col, 0.8 * h)):
         for k in range(1, int(limit // grid[0]) + 1):
             lags = k * grid
+            # a period longer than the series fits no whole repeat: it counts once, not 0/0
             score += np.where(lags <= limit, np.interp(lags, np.arange(len(series)), series), 0) / (
-                np.floor(limit / grid))
+                np.maximum(np.floor(limit / grid), 1))
+    score = np.nan_to_num(score, nan=-np.inf)
     best = []
     order = np.argsort(score)[::-1]
     for index in order:
