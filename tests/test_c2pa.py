@@ -391,3 +391,18 @@ def test_a_manifest_of_unexpected_shapes_is_summarised_not_crashed_on():
     assert summary["digital_source_types"] == [] and summary["training_mining"] == {"x": None}
     assert summary["watermark"] == {}
     assert summarize({"manifests": "nonsense", "active_manifest": 7}, "embedded", None)["reelgan"] is None
+
+
+def test_writing_a_file_again_unsigned_removes_its_old_sidecar(tmp_path, c2pa_certificate, capsys):
+    from reelgan.provenance.c2pa_formats import sidecar_path
+
+    chain, key = c2pa_certificate
+    out = tmp_path / "glyphs.zip"
+    dataset = ["glyphs", "dataset", str(out), "--n", "4", "--size", "32"]
+    assert main([*dataset, "--c2pa-cert", str(chain), "--c2pa-key", str(key)]) == 0
+    assert sidecar_path(out).is_file() and read_manifest(out)["validation_state"] in ("Valid", "Trusted")
+    assert main([*dataset, "--overwrite", "--no-c2pa", "--seed", "1"]) == 0
+    assert not sidecar_path(out).exists() and read_manifest(out) is None
+    capsys.readouterr()
+    assert main(["verify", str(out)]) == 2  # an unsigned zip is nothing verify reads (and not INVALID, exit 3)
+    assert "any file signed with a C2PA sidecar" in capsys.readouterr().err

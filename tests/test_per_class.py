@@ -98,7 +98,7 @@ def test_per_class_errors(real_folder, tmp_path):
     unconditional = Generator(StoredImages(), tiny_generator_spec())
     with pytest.raises(ReelganError, match="needs a class-conditional generator"):
         per_class_fid(unconditional, str(real_folder), StripeFeatures())
-    with pytest.raises(ReelganError, match="at least 2"):
+    with pytest.raises(ReelganError, match="--per-class must be at least 2"):
         per_class_fid(generator(), str(real_folder), StripeFeatures(), n_per_class=1)
     other = tmp_path / "other"
     (other / "cats").mkdir(parents=True)

@@ -127,3 +127,19 @@ def test_a_lora_folder_without_its_adapters_cannot_resume(tmp_path, corpus, base
     shutil.rmtree(out / "adapter")
     with pytest.raises(ReelganError, match="holds no adapter/ folder"):
         train_language_model(corpus, out, tiny_config(**config), resume=True, **QUIET)
+
+
+def test_a_lora_resume_refuses_a_base_whose_weights_changed(tmp_path, corpus, base):
+    import shutil
+
+    from safetensors.torch import save_file
+
+    own_base = tmp_path / "base"
+    shutil.copytree(base, own_base)
+    out = tmp_path / "lora"
+    config = dict(base=str(own_base), lora=2, steps=4, save_every=10)
+    train_language_model(corpus, out, tiny_config(**config), stop_at=2, **QUIET)
+    weights = load_file(own_base / "model.safetensors")
+    save_file({k: v + 1e-3 for k, v in weights.items()}, own_base / "model.safetensors", metadata={"format": "pt"})
+    with pytest.raises(ReelganError, match="is not the model .* was trained from"):
+        train_language_model(corpus, out, tiny_config(**config), resume=True, **QUIET)

@@ -25,6 +25,7 @@ VIDEO_SUFFIXES = (".mp4", ".mov", ".m4v", ".mkv", ".avi", ".webm")
 NAME_MAX_BYTES = 255
 # A shortened name keeps this many bytes of its start, then "-" and this many hex digits of its sha256.
 SHORT_NAME_KEEP_BYTES, SHORT_NAME_HASH_DIGITS = 120, 12
+CACHE_VARIABLE = "REELGAN_CACHE"  # where reelgan keeps what it can make again (default ~/.cache/reelgan)
 # What `temp_prefix` names look like, with anything after (a random part, ".tmp", a suffix).
 _TEMP_PATTERN = re.compile(r"^\..+\.pid(\d+)\..*tmp")
 
@@ -122,6 +123,12 @@ def temp_prefix(name: str) -> str:
     The writer's process id in the name lets a later run tell a dead writer's leftovers from live work.
     """
     return f".{name}.pid{os.getpid()}."
+
+
+def cache_root() -> Path:
+    """The folder of reelgan's caches (reference features, fetched weights, dequantised models):
+    $REELGAN_CACHE, else ~/.cache/reelgan."""
+    return Path(os.environ.get(CACHE_VARIABLE, Path.home() / ".cache" / "reelgan"))
 
 
 def temp_name(name: str) -> str:

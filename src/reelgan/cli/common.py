@@ -108,7 +108,14 @@ def signer_from_args(args: argparse.Namespace):
 
 
 def sign_and_report(signer, paths, record: dict | None = None) -> list:
-    """Sign `paths` (see `reelgan.provenance.signing.sign_outputs`) when there is a signer; one line on stderr."""
+    """Sign `paths` (see `reelgan.provenance.signing.sign_outputs`) when there is a signer; one line on stderr.
+    Every command calls it with the files it wrote, signed or not: an earlier run's sidecar manifest beside a
+    file written again no longer fits it, so it is removed first."""
+    from ..provenance.c2pa_formats import sidecar_path
+
+    paths = [Path(p) for p in paths]
+    for path in paths:
+        sidecar_path(path).unlink(missing_ok=True)
     if signer is None:
         return []
     from ..provenance.signing import sign_outputs

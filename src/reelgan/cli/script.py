@@ -200,13 +200,14 @@ def run_write(args: argparse.Namespace) -> int:
     beside = "authorship records and PDFs" if args.pdf else "authorship records"
     print(f"wrote {len(written)} draft(s) with {model} (sha256 {lm.sha256[:12]}); {beside} beside them",
           file=sys.stderr)
-    if signer is not None:
-        _sign_drafts(signer, written, args.pdf)
+    _sign_drafts(signer, written, args.pdf)
     return 0
 
 
 def _sign_drafts(signer, written: list[tuple[Path, str, dict]], pdf: bool) -> None:
-    """Each draft, its authorship record and its PDF, signed with the draft's record (its lines left out)."""
+    """Each draft, its authorship record and its PDF, signed with the draft's record (its lines left out); an
+    earlier draft's sidecar manifest beside a file written again is removed, signed or not."""
+    from ..provenance.c2pa_formats import sidecar_path
     from ..provenance.signing import sign_outputs
     from ..script.authorship import record_path
     from ..script.pdf import pdf_path
@@ -214,8 +215,12 @@ def _sign_drafts(signer, written: list[tuple[Path, str, dict]], pdf: bool) -> No
     signed = []
     for path, _, record in written:
         files = [path, record_path(path), *([pdf_path(path)] if pdf else [])]
-        signed += sign_outputs(files, signer, {k: v for k, v in record.items() if k != "lines"})
-    report_signed(signed)
+        for file in files:
+            sidecar_path(file).unlink(missing_ok=True)
+        if signer is not None:
+            signed += sign_outputs(files, signer, {k: v for k, v in record.items() if k != "lines"})
+    if signer is not None:
+        report_signed(signed)
 
 
 def _warn_unprintable(result: PdfResult) -> None:

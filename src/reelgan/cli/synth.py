@@ -142,15 +142,12 @@ def run_export(args: argparse.Namespace) -> int:
 
 
 def _sign_export(signer, summary: dict, G, source: Path, each: bool) -> None:
-    """Sign the dataset card and labels.csv (sidecars) and, with `each`, every sample or shard."""
-    if signer is None:
-        return
-    from ..provenance import make_record
-    from ..synth.export import data_files
+    """Sign the dataset card and labels.csv (sidecars) and, with `each`, every sample or shard (without a
+    signer, only an earlier export's stale sidecars are removed)."""
+    from ..synth.export import data_files, dataset_record
 
     out = Path(summary["out"])
-    record = make_record(generator_hash=G.hash, seed=None, kind="synthetic-dataset", layout=summary["layout"],
-                         items=summary["images"], source=str(source))
+    record = dataset_record(G, summary["layout"], summary["images"], str(source))
     sign_and_report(signer, [out / "README.md", out / "labels.csv", *(data_files(out) if each else [])], record)
 
 

@@ -18,6 +18,7 @@ from ..config import DataConfig
 from ..data import build_dataset
 from ..errors import ReelganError
 from ..gan.generator import Generator
+from ..paths import cache_root
 from . import compute_metrics
 from .domain import DomainExtractor, bundled_extractor_path, load_extractor
 from .inception import InceptionExtractor, load_inception
@@ -28,7 +29,7 @@ log = logging.getLogger("reelgan")
 
 def cache_dir() -> Path:
     """Where reference features are cached: $REELGAN_CACHE or ~/.cache/reelgan."""
-    return Path(os.environ.get("REELGAN_CACHE", Path.home() / ".cache" / "reelgan")) / "reference-features"
+    return cache_root() / "reference-features"
 
 
 def count_label(n: int) -> str:

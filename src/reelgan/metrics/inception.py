@@ -29,7 +29,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..errors import ReelganError
-from ..paths import output_file, temp_name
+from ..paths import cache_root, output_file, temp_name
 
 INCEPTION_URL = ("https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/"
                  "pt_inception-2015-12-05-6726825d.pth")
@@ -199,8 +199,7 @@ class FIDInceptionV3(nn.Module):
 
 def default_weights_path() -> Path:
     """Where `reelgan metrics fetch-weights` puts the weights: $REELGAN_CACHE/weights or ~/.cache/reelgan/weights."""
-    root = Path(os.environ.get("REELGAN_CACHE", Path.home() / ".cache" / "reelgan"))
-    return root / "weights" / INCEPTION_FILENAME
+    return cache_root() / "weights" / INCEPTION_FILENAME
 
 
 def inception_weights_path(path: str | Path | None = None) -> Path:

@@ -50,14 +50,15 @@ def per_class_fid(G: Generator, data: str, extractor: Extractor, n_per_class: in
         raise ReelganError("intra-FID needs a class-conditional generator (trained with --cond); this one has no "
                            "classes: use --metrics fid")
     if n_per_class < MIN_PER_CLASS:
-        raise ReelganError(f"--n-per-class must be at least {MIN_PER_CLASS}; got {n_per_class}")
+        raise ReelganError(f"--per-class must be at least {MIN_PER_CLASS} images; got {n_per_class}")
     label = extractor.label(G.resolution)
     results: dict[str, float] = {}
     scores = []
-    for k, (name, real) in enumerate(class_images(data, G, class_depth, n_per_class).items()):
+    for name, real in class_images(data, G, class_depth, n_per_class).items():
         if len(real) < MIN_PER_CLASS:
             continue
-        fake = G.sample(len(real), seed=seed + k * 1_000_003, class_name=name)  # seeds apart per class
+        # seeds apart per class, by the generator's own class index: the same samples whatever the data holds
+        fake = G.sample(len(real), seed=seed + G.class_names.index(name) * 1_000_003, class_name=name)
         value = fid(reference_features(real, extractor), extractor.features(fake))["fid"]
         results[f"fid{count_label(len(real))}_class-{name}_{label}"] = value
         scores.append(value)

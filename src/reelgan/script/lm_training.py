@@ -205,8 +205,8 @@ def train_language_model(
         if out.exists():
             raise ReelganError(f"{out} already exists; add --resume to continue training it, or choose a new --out")
         config.check()
-        model, tokenizer = _starting_model(corpus, config, trust_pickle=trust_pickle)
-        state = {"step": 0, "history": []}
+        model, tokenizer, base_sha256 = _starting_model(corpus, config, trust_pickle=trust_pickle)
+        state = {"step": 0, "history": [], "base_sha256": base_sha256}
     streams = tokenize_corpus(corpus, tokenizer, config.context)
     fingerprint = _fingerprint(streams.train)
     if resume and state.get("corpus_sha256") not in (None, fingerprint):
@@ -241,7 +241,8 @@ def train_language_model(
                 if val is not None:
                     row["val_loss"] = val
                 history.append(row)
-                _save(out, model, tokenizer, optimizer, config, history, step + 1, fingerprint, corpus)
+                _save(out, model, tokenizer, optimizer, config, history, step + 1, fingerprint, corpus,
+                      state.get("base_sha256"))
                 bar.update(step + 1, row)
             else:
                 bar.update(step + 1)
@@ -264,10 +265,11 @@ def _train_step(model: Any, optimizer: torch.optim.Optimizer, stream: torch.Tens
 
 
 def _starting_model(corpus: Corpus, config: ScriptTrainConfig, *, trust_pickle: bool = False
-                    ) -> tuple[Any, Any]:
+                    ) -> tuple[Any, Any, str | None]:
+    """The model to train, its tokenizer and the sha256 of the base's weights (None from scratch)."""
     if config.base is None:
         tokenizer = train_tokenizer(corpus, config.vocab_size)
-        return new_model(config, tokenizer), tokenizer
+        return new_model(config, tokenizer), tokenizer, None
     from .model import load_language_model
 
     base = load_language_model(config.base, trust_pickle=trust_pickle)
@@ -276,8 +278,8 @@ def _starting_model(corpus: Corpus, config: ScriptTrainConfig, *, trust_pickle: 
                            "positions; lower --context")
     torch.manual_seed(config.seed)
     if config.lora:
-        return add_adapters(base.model, config.lora, config.lora_alpha), base.tokenizer
-    return base.model, base.tokenizer
+        return add_adapters(base.model, config.lora, config.lora_alpha), base.tokenizer, base.sha256
+    return base.model, base.tokenizer, base.sha256
 
 
 def _optimizer(model: Any, config: ScriptTrainConfig) -> torch.optim.Optimizer:
@@ -299,7 +301,7 @@ def _fingerprint(stream: torch.Tensor) -> str:
 
 
 def _save(out: Path, model: Any, tokenizer: Any, optimizer: torch.optim.Optimizer, config: ScriptTrainConfig,
-          history: list[dict], step: int, fingerprint: str, corpus: Corpus) -> None:
+          history: list[dict], step: int, fingerprint: str, corpus: Corpus, base_sha256: str | None) -> None:
     """Write the model folder beside `out`, then swap it in, so `out` is always a whole save."""
     saving = out.with_name(out.name + ".saving")
     shutil.rmtree(saving, ignore_errors=True)
@@ -311,10 +313,10 @@ def _save(out: Path, model: Any, tokenizer: Any, optimizer: torch.optim.Optimize
     state = {"format": STATE_FORMAT, "step": step, "optimizer": optimizer.state_dict(),
              "rng": torch.get_rng_state(),
              "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
-             "config": asdict(config), "history": history, "corpus_sha256": fingerprint}
+             "config": asdict(config), "history": history, "corpus_sha256": fingerprint, "base_sha256": base_sha256}
     torch.save(state, saving / STATE_FILE)
     record = {"reelgan_version": __version__, "step": step, "config": asdict(config), "history": history,
-              "corpus": sorted(set(corpus.sources))[:100], "corpus_sha256": fingerprint}
+              "corpus": sorted(set(corpus.sources))[:100], "corpus_sha256": fingerprint, "base_sha256": base_sha256}
     (saving / RECORD_FILE).write_text(json.dumps(record, indent=2) + "\n")
     old = out.with_name(out.name + ".old")
     shutil.rmtree(old, ignore_errors=True)
@@ -366,10 +368,13 @@ def _load_for_resume(out: Path, config: ScriptTrainConfig, *, trust_pickle: bool
         raise ReelganError(f"{out} is already trained for {state['step']} steps; raise --steps to train further")
     from .model import load_language_model
 
-    loaded = load_language_model(str(out), trust_pickle=trust_pickle)
     if config.lora:  # the adapters go back on a fresh copy of the base, not on the merged model
         base = load_language_model(config.base, trust_pickle=trust_pickle)
-        return load_adapters(base.model, out), loaded.tokenizer, state
+        if state.get("base_sha256") not in (None, base.sha256):
+            raise ReelganError(f"--base {config.base} is not the model {out} was trained from (its weights differ); "
+                               "put that base back, or start a new model in another --out")
+        return load_adapters(base.model, out), base.tokenizer, state
+    loaded = load_language_model(str(out), trust_pickle=trust_pickle)
     return loaded.model, loaded.tokenizer, state
 
 
@@ -422,8 +427,9 @@ def read_training_state(path: Path) -> dict:
         raise wrong("config", "the training settings")
     if not (isinstance(state.get("history"), list) and all(isinstance(row, dict) for row in state["history"])):
         raise wrong("history", "a list of logged steps")
-    if not isinstance(state.get("corpus_sha256"), (str, type(None))):
-        raise wrong("corpus_sha256", "a sha256")
+    for key in ("corpus_sha256", "base_sha256"):
+        if not isinstance(state.get(key), (str, type(None))):
+            raise wrong(key, "a sha256")
     defaults = ScriptTrainConfig()
     for field in fields(ScriptTrainConfig):
         if field.name not in state["config"]:

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ReelganError
+from ..paths import cache_root, remove_stale_temps, temp_name
 
 BUNDLED_NAME = "bundled"
 BUNDLED_DIR = Path(__file__).parent / "models" / "shakespeare-fountain"
@@ -286,20 +287,26 @@ def _from_pretrained(folder: Path, options: dict[str, Any], gguf: Path | None = 
 
 def gguf_cache(sha256: str) -> Path:
     """Where a GGUF model's float32 copy is kept: $REELGAN_CACHE/models/gguf-SHA (or ~/.cache/reelgan/...)."""
-    root = Path(os.environ.get("REELGAN_CACHE", Path.home() / ".cache" / "reelgan"))
-    return root / "models" / f"gguf-{sha256[:16]}"
+    return cache_root() / "models" / f"gguf-{sha256[:16]}"
+
+
+def _cached(folder: Path) -> bool:
+    """Whether `folder` holds a saved model (one weights file, or the index of its shards)."""
+    return (folder / "config.json").is_file() and any(
+        (folder / name).is_file() for name in ("model.safetensors", "model.safetensors.index.json"))
 
 
 def _load_gguf(folder: Path, gguf: Path, sha256: str) -> tuple[Any, Any]:
-    """A GGUF model as an ordinary float32 model. transformers dequantises GGUF on every load (about 30 s for
+    """A GGUF model as an ordinary float32 model. transformers dequantises GGUF on every load (30-45 s for
     SmolLM2 on 2 cores), so the result is saved once as safetensors in `gguf_cache` (about 540 MB for SmolLM2)
-    and read from there afterwards (a few seconds); a cache that cannot be written or read is skipped."""
+    and read from there afterwards (about 5 s); a cache that cannot be written or read is skipped."""
     cache = gguf_cache(sha256)
-    if (cache / "config.json").is_file() and (cache / "model.safetensors").is_file():
+    damaged = False
+    if _cached(cache):
         try:
             return _from_pretrained(cache, {"use_safetensors": True})
         except ReelganError:
-            shutil.rmtree(cache, ignore_errors=True)  # a damaged copy: dequantise again
+            damaged = True  # dequantise again, and replace the copy
     model, tokenizer = _from_pretrained(folder, {}, gguf)
     # The weights arrive dequantised to float32; without the quantizer's marks the model is an ordinary one,
     # which save_pretrained writes (a fine-tune from it, its cache copy) and `.float()` accepts.
@@ -308,17 +315,27 @@ def _load_gguf(folder: Path, gguf: Path, sha256: str) -> tuple[Any, Any]:
         del model.config.quantization_config
     if not getattr(tokenizer, "chat_template", None):
         tokenizer.chat_template = gguf_chat_template(gguf)
-    staging = cache.with_name(f".{cache.name}.pid{os.getpid()}.tmp")
+    _keep_copy(model, tokenizer, cache, replace=damaged)
+    return model, tokenizer
+
+
+def _keep_copy(model: Any, tokenizer: Any, cache: Path, replace: bool) -> None:
+    """Save the model into `cache` through a staging folder, so a reader never sees half a copy. The first
+    writer wins: a copy another process finished meanwhile stays (unless `replace`: it was found damaged)."""
+    staging = cache.with_name(temp_name(cache.name))
     try:
         cache.parent.mkdir(parents=True, exist_ok=True)
-        shutil.rmtree(staging, ignore_errors=True)
+        remove_stale_temps(cache.parent)  # what a process killed while saving left behind
         model.save_pretrained(staging)
         tokenizer.save_pretrained(staging)
-        shutil.rmtree(cache, ignore_errors=True)  # a damaged copy, or half of one from another version
-        os.replace(staging, cache)
-    except OSError:  # a full or read-only disk: the model still works, it loads slowly next time too
+        if replace:
+            shutil.rmtree(cache, ignore_errors=True)
+        if not cache.exists():
+            os.replace(staging, cache)
+    except OSError:  # a full or read-only disk, or another writer won the rename: the model works regardless
+        pass
+    finally:  # also on Ctrl-C: 540 MB must not stay behind
         shutil.rmtree(staging, ignore_errors=True)
-    return model, tokenizer
 
 
 def require_gguf() -> None:

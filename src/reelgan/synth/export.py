@@ -295,6 +295,12 @@ def export_synthetic(G: Generator, out: str | Path, settings: ExportSettings, *,
     return _summary(out, plan, progress, resumed_from, already_complete=False)
 
 
+def dataset_record(G: Generator, layout: str, items: int, source: str) -> dict[str, Any]:
+    """The provenance record of an export as a whole (its card and labels.csv carry it when signed)."""
+    return make_record(generator_hash=G.hash, seed=None, kind="synthetic-dataset", layout=layout, items=items,
+                       source=source)
+
+
 def _summary(out: Path, plan: Plan, progress: Progress, resumed_from: int, already_complete: bool
              ) -> dict[str, Any]:
     """What an export wrote, for the command to print."""
