@@ -79,6 +79,8 @@ def main() -> None:
     parser.add_argument("--per-class", type=int, default=500)
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--threads", type=int, default=0, help="training's CPU threads (0: one per core)")
+    parser.add_argument("--steps", type=int, default=10**6, help="training's step limit (default: so many that "
+                        "--minutes decides; reelgan train's own default stops at its --steps)")
     parser.add_argument("--work", type=Path, help="keep the run and the export here (default: a temp folder)")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
@@ -91,7 +93,8 @@ def main() -> None:
             train, real = prepare_fashion(args.data or DATA, work)
         start = time.perf_counter()
         reelgan("train", "--data", str(train), "--cond", "--channels", "1", "--resolution", "32",
-                "--max-minutes", str(args.minutes), "--threads", str(args.threads), "--out", str(work / "runs"),
+                "--max-minutes", str(args.minutes), "--steps", str(args.steps), "--threads", str(args.threads),
+                "--out", str(work / "runs"),
                 "--no-progress")
         trained_s = time.perf_counter() - start
         run = sorted((work / "runs").iterdir())[-1]
@@ -102,7 +105,7 @@ def main() -> None:
         report = work / "score.json"
         table = reelgan("synth", "score", str(work / "synth"), "--real", str(real), "--epochs", str(args.epochs),
                         "--out", str(report))
-        result = {"dataset": args.dataset, "minutes": args.minutes, "threads": args.threads,
+        result = {"dataset": args.dataset, "minutes": args.minutes, "steps_limit": args.steps, "threads": args.threads,
                   "per_class": args.per_class, "train_s": round(trained_s, 1),
                   "export_s": round(export_s, 1), "run": run.name, "score": json.loads(report.read_text()),
                   "table": table}

@@ -176,11 +176,11 @@ def outputs_for(out: Path, overwrite: bool, shots: bool = False, exports: tuple[
     return outputs
 
 
-# Render speed on a 2-core Xeon (benchmarks/RESULTS.md, "Animatics for editors"): the 123 s benchmark film
-# at 640x360 and 24 fps took 78-91 s as one MP4, so about 7.5 million frame pixels drawn, marked and encoded
-# per second; per-shot media (--shots) about doubled it.
-PIXELS_PER_SECOND = 7.5e6
-SHOTS_COST = 1.0  # per-shot media: about the film's own time again
+# Render speed on a 2-core Xeon (benchmarks/RESULTS.md, "Animatics for editors: one drawing pass"): the 123 s
+# benchmark film at 640x360 and 24 fps took 45-51 s as one MP4 with another job on the other core, so about
+# 13 million frame pixels drawn, marked and encoded per second; per-shot media and speech added about half.
+PIXELS_PER_SECOND = 13e6
+SHOTS_COST = 0.5  # per-shot media: about half the film's own time again
 
 
 def dry_run(script: Path, cast_path: Path | None, options: FilmOptions, shots: bool = False) -> dict:
