@@ -8,6 +8,7 @@ logline j: seed 1000 * j + i), through `write_draft` exactly as `reelgan script`
   two or more speeches under named cues;
 - `names_kept`: share of drafts in which every character the logline names has a cue (the name, or a cue
   holding its words: GRANDPA JOE for JOE); `place_kept`: share whose first heading holds the logline's place;
+  `on_prompt`: both; `prompt_overlap`: share of the logline's other content words that the model's lines use;
 - `distinct_2`: distinct word bigrams / bigrams over the model's lines (mean per draft);
   `longest_repeat`: the longest word n-gram that occurs twice in a draft's model lines (mean and max);
 - `tokens_per_s`, `seconds_per_draft` (mean) and `load_seconds`.
@@ -103,7 +104,28 @@ def names_kept(names: list[str], cues: set[str]) -> bool:
     return all(any(set(name.split()) <= set(cue.split()) for cue in cues) for name in names)
 
 
-def draft_scores(draft, names: list[str], place: str) -> dict:
+STOPWORDS = set("""about after again against along among around because before behind being below beneath beside
+between beyond could during every from have having into just more most much must never only other over same
+should since some such than that their them then there these they this those through under until upon very
+were what when where which while whom whose will with within without would your""".split())
+
+
+def prompt_words(logline: str, names: list[str]) -> set[str]:
+    """The logline's content words (4 letters or more, not stop words, not the characters' names), as
+    5-letter stems so that "argue" finds "arguing"."""
+    named = {part.lower() for name in names for part in name.split()}
+    words = {w.strip(".,;:!?'\"()").lower() for w in logline.split()}
+    return {w[:5] for w in words if len(w) >= 4 and w.isalpha() and w not in STOPWORDS and w not in named}
+
+
+def prompt_overlap(logline: str, names: list[str], model_words: list[str]) -> float:
+    """Share of the logline's content words (`prompt_words`) that the model's own lines use."""
+    wanted = prompt_words(logline, names)
+    stems = {w.strip(".,;:!?'\"()-")[:5] for w in model_words}
+    return len(wanted & stems) / len(wanted) if wanted else 1.0
+
+
+def draft_scores(draft, names: list[str], place: str, logline: str = "") -> dict:
     """Structure, names, place and variety of one draft (its model-written lines for the last two)."""
     from reelgan.script.fountain import Screenplay, parse, write
 
@@ -118,16 +140,19 @@ def draft_scores(draft, names: list[str], place: str) -> dict:
     headings = [e.text for e in draft.elements if e.kind == "scene_heading"]
     model_text = " ".join(e.text for e, s in zip(draft.elements, draft.sources) if s == "model")
     words = model_text.lower().split()
-    return {"structured": structured, "names_kept": names_kept(names, cues),
-            "place_kept": bool(headings) and place in headings[0], "distinct_2": distinct_2(words),
-            "longest_repeat": longest_repeat(words), "new_tokens": draft.new_tokens}
+    kept_names, kept_place = names_kept(names, cues), bool(headings) and place in headings[0]
+    return {"structured": structured, "names_kept": kept_names, "place_kept": kept_place,
+            "on_prompt": kept_names and kept_place, "distinct_2": distinct_2(words),
+            "longest_repeat": longest_repeat(words), "new_tokens": draft.new_tokens,
+            "prompt_overlap": prompt_overlap(logline, names, words)}
 
 
 def benchmark_model(name: str, loglines: list, drafts: int, max_new_tokens: int, samples_out: list) -> dict:
     """Every score of `draft_scores` over the loglines' drafts, with load time and speed."""
     from reelgan.errors import ReelganError
-    from reelgan.script.draft import SamplingConfig, write_draft
+    from reelgan.script.draft import SamplingConfig
     from reelgan.script.model import load_language_model
+    from reelgan.script.scene_writer import write_draft
 
     start = time.perf_counter()
     lm = load_language_model(name)
@@ -140,12 +165,13 @@ def benchmark_model(name: str, loglines: list, drafts: int, max_new_tokens: int,
             try:
                 draft = write_draft(lm, logline, sampling)
             except ReelganError as error:  # no usable text: counts as a draft that fails every check
-                rows.append({"structured": False, "names_kept": False, "place_kept": False, "distinct_2": 0.0,
-                             "longest_repeat": 0, "new_tokens": 0, "error": str(error)})
+                rows.append({"structured": False, "names_kept": False, "place_kept": False, "on_prompt": False,
+                             "distinct_2": 0.0,
+                             "longest_repeat": 0, "new_tokens": 0, "prompt_overlap": 0.0, "error": str(error)})
                 seconds.append(time.perf_counter() - start)
                 continue
             seconds.append(time.perf_counter() - start)
-            rows.append(draft_scores(draft, names, place))
+            rows.append(draft_scores(draft, names, place, logline))
             if i == 0:
                 from reelgan.script.fountain import Screenplay, write
 
@@ -155,6 +181,8 @@ def benchmark_model(name: str, loglines: list, drafts: int, max_new_tokens: int,
     tokens = sum(r["new_tokens"] for r in rows)
     return {"model": lm.display_name, "sha256": lm.sha256, "drafts": len(rows),
             "structured": share("structured"), "names_kept": share("names_kept"), "place_kept": share("place_kept"),
+            "on_prompt": share("on_prompt"),
+            "prompt_overlap": round(statistics.mean(r["prompt_overlap"] for r in rows), 3),
             "distinct_2": round(statistics.mean(r["distinct_2"] for r in rows), 3),
             "longest_repeat_mean": round(statistics.mean(r["longest_repeat"] for r in rows), 2),
             "longest_repeat_max": max(r["longest_repeat"] for r in rows),
