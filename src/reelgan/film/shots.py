@@ -21,7 +21,7 @@ from .plan import CREDITS, TITLE, frame_at
 from .types import Film
 
 if TYPE_CHECKING:
-    from .render import ShotPictures
+    from .pictures import ShotPictures
 
 SHOTS_SUFFIX = ".shots"  # FILM.mp4 -> FILM.shots/
 
