@@ -69,14 +69,13 @@ def plan_shots(screenplay: Screenplay, options: FilmOptions) -> tuple[list[Shot]
     return plan_film(screenplay, options.timing, speech_seconds=dialogue.seconds), dialogue
 
 
-def film_frames(film: Film, watermark_bits: np.ndarray | None = None,
-                pictures: ShotPictures | None = None) -> Iterator[np.ndarray]:
-    """Every frame of the film in order: (H, W, 3) uint8, cross-faded, subtitled and watermarked.
+def film_frames(film: Film, pictures: ShotPictures) -> Iterator[np.ndarray]:
+    """Every frame of the film in order: (H, W, 3) uint8, cross-faded, subtitled, and watermarked where the
+    shot is model-made (`ShotPictures(film, watermark_bits)`; bits None: unmarked).
 
     The mark goes into each shot's picture before dissolves, subtitles and captions are drawn over it, so
     that the same marked picture serves the film and the shot's own file (`shots.ShotFiles`).
     """
-    pictures = pictures or ShotPictures(film, watermark_bits)
     fps, half = film.options.fps, film.options.fade / 2
     burner = SubtitleBurner(film.options.size) if film.options.burn_subtitles else None
     shots = film.shots
@@ -186,7 +185,7 @@ def render_film(script: Path, out: Path, cast_path: Path | None = None, options:
         from ..progress import track
 
         pictures = ShotPictures(film, bits)
-        drawn = film_frames(film, bits, pictures)
+        drawn = film_frames(film, pictures)
         files = ShotFiles(film, staged["shots"], record["provenance"], pictures) if shots else None
         if files is not None:  # one drawing pass: each shot's file is written as the film passes it
             drawn = with_shot_files(drawn, files)

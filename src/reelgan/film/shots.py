@@ -8,6 +8,7 @@ after the cut, so that an editor's dissolve has frames to mix. Cards and stills 
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,11 +37,17 @@ class ShotMedia:
     handle_before: int   # frames before the cut point
     duration: int        # frames of the shot in the cut
     handle_after: int    # frames after it
+    cut: int = 0         # the film frame at which the shot is cut in
 
     @property
     def frames(self) -> int:
         """Frames in the file."""
         return self.handle_before + self.duration + self.handle_after
+
+    @property
+    def span(self) -> range:
+        """The film frames whose clean picture is in the file (handles included)."""
+        return range(self.cut - self.handle_before, self.cut - self.handle_before + self.frames)
 
 
 def shot_folder(mp4: Path) -> Path:
@@ -69,7 +76,8 @@ def shot_layout(film: Film, folder: Path) -> list[ShotMedia]:
         still = shot.kind in (TITLE, CREDITS) or film.parts[index].what == "still"
         name = shot_name(film, index)
         media.append(ShotMedia(index, folder / f"{name}.mp4", folder / f"{name}.png" if still else None,
-                               half if index > 0 else 0, end - first, half if index < len(film.shots) - 1 else 0))
+                               half if index > 0 else 0, end - first, half if index < len(film.shots) - 1 else 0,
+                               first))
     return media
 
 
@@ -83,17 +91,17 @@ class ShotFiles:
         folder.mkdir(parents=True, exist_ok=True)
         self.film, self.record, self.pictures = film, record, pictures
         self.layout = shot_layout(film, folder)
+        self.cuts = [media.cut for media in self.layout]  # in order: the film frame of each shot's cut
         self.open: dict[int, FilmWriter] = {}
-
-    def span(self, media: ShotMedia) -> range:
-        """The film frames whose clean picture is in the shot's file (handles included)."""
-        first, _ = cut_frames(self.film, media.index)
-        return range(first - media.handle_before, first - media.handle_before + media.frames)
 
     def feed(self, index: int) -> None:
         """Give film frame `index` to the files that span it, opening and closing them as they start and end."""
-        for media in self.layout:
-            span = self.span(media)
+        # A frame lies in the file of the shot the film shows then, or in a neighbour's handle.
+        shown = max(0, bisect.bisect_right(self.cuts, index) - 1)
+        for media in self.layout[max(0, shown - 1):]:
+            span = media.span
+            if span.start > index:
+                break
             if index not in span:
                 continue
             if index == span.start:
