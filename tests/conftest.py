@@ -93,6 +93,15 @@ def export_tiny_generator(folder: Path, seed: int = 0, **changes) -> Path:
     return folder
 
 
+def tiny_script_config(**changes):
+    """A screenplay-model training config small enough for a few steps in a second (1 layer, width 32)."""
+    from reelgan.script.lm_training import ScriptTrainConfig
+
+    settings = dict(steps=4, batch_size=4, context=32, vocab_size=320, layers=1, width=32, heads=2, positions=128,
+                    save_every=2, warmup=2)
+    return ScriptTrainConfig(**{**settings, **changes})
+
+
 def make_test_certificate(folder: Path) -> tuple[Path, Path]:
     """A test CA and a leaf it issues (digitalSignature, emailProtection), as C2PA requires: PEM files
     `chain.pem` (leaf, then CA) and `key.pem` in `folder`, and the CA alone in `ca.pem` (a trust anchor)."""

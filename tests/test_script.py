@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import tiny_script_config
 
 pytest.importorskip("transformers", reason="screenplay models need the script extra (transformers)")
 
@@ -28,7 +29,7 @@ from reelgan.script.draft import (  # noqa: E402
     sample_text,
 )
 from reelgan.script.fountain import Element, parse, read_fountain  # noqa: E402
-from reelgan.script.lm_training import ScriptTrainConfig, train_language_model  # noqa: E402
+from reelgan.script.lm_training import train_language_model  # noqa: E402
 from reelgan.script.model import BUNDLED_DIR, load_language_model, weights_sha256  # noqa: E402
 from reelgan.script.scene_writer import write_draft  # noqa: E402
 
@@ -66,11 +67,7 @@ Boats knock together in the swell.
 """
 
 
-def tiny_config(**changes) -> ScriptTrainConfig:
-    settings = dict(steps=4, batch_size=4, context=32, vocab_size=320, layers=1, width=32, heads=2, positions=128,
-                    save_every=2, warmup=2)
-    settings.update(changes)
-    return ScriptTrainConfig(**settings)
+tiny_config = tiny_script_config
 
 
 @pytest.fixture(scope="module")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import tiny_script_config
 
 pytest.importorskip("transformers", reason="screenplay models need the script extra")
 pytest.importorskip("peft", reason="LoRA fine-tuning needs the script-lora extra (peft)")
@@ -16,7 +17,7 @@ from safetensors.torch import load_file  # noqa: E402
 from reelgan.cli.main import main  # noqa: E402
 from reelgan.errors import ReelganError  # noqa: E402
 from reelgan.script.corpus import read_corpus  # noqa: E402
-from reelgan.script.lm_training import ScriptTrainConfig, train_language_model  # noqa: E402
+from reelgan.script.lm_training import train_language_model  # noqa: E402
 from reelgan.script.model import load_language_model  # noqa: E402
 
 SCENE = """INT. KITCHEN - NIGHT
@@ -33,11 +34,8 @@ I did. Twice. You never pick up.
 QUIET = dict(progress=False, log=lambda message: None)
 
 
-def tiny_config(**changes) -> ScriptTrainConfig:
-    settings = dict(steps=4, batch_size=2, context=32, vocab_size=320, layers=1, width=32, heads=2, positions=64,
-                    save_every=2, warmup=1)
-    settings.update(changes)
-    return ScriptTrainConfig(**settings)
+def tiny_config(**changes):
+    return tiny_script_config(**{"batch_size": 2, "warmup": 1, **changes})
 
 
 @pytest.fixture(scope="module")
