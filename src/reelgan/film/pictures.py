@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..provenance.watermark import embed
 from .types import Film
+from .visuals import LoopingClip
 
 MARKED_CLIP_FRAMES = 64  # marked clip frames kept for reuse (two shots' clips at a dissolve; 90 MB at 640x360)
 
@@ -37,9 +39,6 @@ class ShotPictures:
         return self.held[key]
 
     def _mark(self, shot: int, picture: np.ndarray) -> np.ndarray:
-        from ..provenance.watermark import embed
-        from .visuals import LoopingClip
-
         if self.bits is None or self.film.parts[shot].maker != "model":
             return picture
         if not isinstance(self.film.visuals[shot], LoopingClip):
