@@ -150,6 +150,18 @@ def test_r3gan_critic_phase_adds_lazy_r1_and_r2_in_closed_form():
     assert "r1" not in plain.stats and plain.loss.item() == pytest.approx(pairing, rel=1e-5)
 
 
+def test_a_scheduled_gamma_replaces_the_configs_in_the_penalty():
+    weight = torch.randn(1, 4, 4)
+    config = LossConfig(kind="r3gan", r1_gamma=0.5, r1_interval=2, augment="")
+    loss = GANLoss(config, ConstantGenerator(torch.zeros(1, 4, 4)), LinearCritic(weight))
+    real, z = torch.randn(3, 1, 4, 4), torch.randn(3, 2)
+    pairing = loss.critic_phase(real, None, z, apply_r1=False).loss.item()
+    norm2 = weight.square().sum().item()
+    for gamma in (0.5, 3.0, 0.0):
+        result = loss.critic_phase(real, None, z, apply_r1=True, r1_gamma=gamma)
+        assert result.loss.item() == pytest.approx(pairing + gamma / 2 * (2 * norm2) * 2, rel=1e-5)
+
+
 def test_r3gan_generator_phase_needs_and_uses_real_images():
     critic = LinearCritic(torch.ones(1, 2, 2))
     G = ConstantGenerator(torch.zeros(1, 2, 2))

@@ -2,6 +2,7 @@
 
 import json
 import logging
+import math
 import time
 
 import pytest
@@ -63,6 +64,38 @@ def test_lr_decay_without_a_time_budget_follows_the_steps(tiny_config):
     trainer.step()
     trainer.step()
     assert trainer.opt_G.param_groups[0]["lr"] == pytest.approx(trainer.config.train.lr_g * 0.75)
+
+
+def test_gamma_anneals_by_a_cosine_from_its_start_to_its_end(tiny_config):
+    trainer = Trainer(tiny_config(loss={"r1_gamma": 0.1, "r1_gamma_start": 1.0}, train={"steps": 100}), None)
+    for step, expected in ((0, 1.0), (50, 0.55), (100, 0.1)):
+        trainer.step_count = step
+        assert trainer.r1_gamma() == pytest.approx(expected)
+    trainer.step_count = 25  # a cosine, not a line: a quarter of the way it has lost 15% of the way down
+    assert trainer.r1_gamma() == pytest.approx(0.1 + 0.9 * (1 + math.cos(math.pi / 4)) / 2)
+    timed = Trainer(tiny_config(loss={"r1_gamma": 0.1, "r1_gamma_start": 1.0},
+                                train={"steps": 10**6, "max_minutes": 1.0}), None)
+    timed.session_start = time.perf_counter() - 30  # half of the time budget: half way down
+    assert timed.r1_gamma() == pytest.approx(0.55, abs=0.01)
+    constant = Trainer(tiny_config(loss={"r1_gamma": 0.3}), None)
+    constant.step_count = 3
+    assert constant.r1_gamma() == 0.3
+
+
+def test_ema_by_half_life_in_images_ramps_up_then_holds(tiny_config):
+    from reelgan.training.ema import EMA_RAMPUP, ema_decay_by_images
+
+    # after a half-life's worth of steps, the old average has half its weight
+    decay = ema_decay_by_images(10**7, batch=64, halflife_kimg=10)
+    assert decay ** (10_000 / 64) == pytest.approx(0.5)
+    # early on the half-life is 5% of the images seen, so the first generators are soon forgotten
+    early = ema_decay_by_images(64_000, batch=64, halflife_kimg=10)
+    assert early ** (EMA_RAMPUP * 64_000 / 64) == pytest.approx(0.5)
+    assert early < decay
+    assert ema_decay_by_images(0, batch=64, halflife_kimg=10) == 0.0  # the first step copies the generator
+    trainer = Trainer(tiny_config(train={"ema_kimg": 10.0, "batch": 4}), None)
+    trainer.step_count = 10**6
+    assert trainer.ema_decay() == pytest.approx(ema_decay_by_images(4 * 10**6, 4, 10.0))
 
 
 def test_a_timed_progress_bar_follows_the_share_of_the_run():

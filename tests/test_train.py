@@ -191,9 +191,12 @@ def test_ema_tracks_the_generator(tiny_config):
         assert torch.equal(tensor, state["G_ema"][name])  # decay 0: the average is the latest weights
 
 
-def test_signal_stop_then_resume_is_exact_with_lr_decay(tiny_config, tmp_path, monkeypatch):
-    sections = {"loss": {"kind": "wgan-gp", "augment": "translation"}}
-    straight = run(tiny_config(**sections, train={"steps": 6, "lr_decay": True, "out": str(tmp_path / "a")}))
+@pytest.mark.parametrize("sections,schedule", [
+    ({"loss": {"kind": "wgan-gp", "augment": "translation"}}, {"lr_decay": True}),
+    ({"loss": {"kind": "r3gan", "r1_gamma_start": 1.0, "r1_interval": 2}}, {"ema_kimg": 0.01}),
+])
+def test_signal_stop_then_resume_is_exact_with_schedules(tiny_config, tmp_path, monkeypatch, sections, schedule):
+    straight = run(tiny_config(**sections, train={"steps": 6, **schedule, "out": str(tmp_path / "a")}))
     real_step = Trainer.step
 
     def step_then_signal(self):
@@ -203,7 +206,7 @@ def test_signal_stop_then_resume_is_exact_with_lr_decay(tiny_config, tmp_path, m
         return stats
 
     monkeypatch.setattr(Trainer, "step", step_then_signal)
-    config = tiny_config(**sections, train={"steps": 6, "lr_decay": True, "out": str(tmp_path / "b")})
+    config = tiny_config(**sections, train={"steps": 6, **schedule, "out": str(tmp_path / "b")})
     stopped = run(config)
     assert stopped.status == "interrupted" and stopped.step == 3
     monkeypatch.setattr(Trainer, "step", real_step)

@@ -185,6 +185,9 @@ class LossConfig:
     drift: float = 0.001       # epsilon * D(real)^2 keeps WGAN critic scores near 0 (0 to disable)
     r1_gamma: float = 0.1      # gamma of R1 + R2 (r3gan; R3GAN's value at 32 px), and of R1 (ns-r1: 1 by its recipe)
     r1_interval: int = 16      # lazy R1: apply every this many critic steps, scaled up to match
+    # R3GAN anneals gamma: it starts at r1_gamma_start and falls by a cosine to r1_gamma when the run ends
+    # (by --steps or --max-minutes, whichever ends it). 0: r1_gamma throughout.
+    r1_gamma_start: float = 0.0
     augment: str = "auto"      # DiffAugment: translation,cutout,color list, "" = off, auto = on under 5k images
 
     def __post_init__(self) -> None:
@@ -194,6 +197,7 @@ class LossConfig:
         check_number("loss.drift", self.drift, allow_zero=True)
         check_number("loss.r1_gamma", self.r1_gamma, allow_zero=True)
         check_int("loss.r1_interval", self.r1_interval, 1)
+        check_number("loss.r1_gamma_start", self.r1_gamma_start, allow_zero=True)
         for op in self.augment_ops:
             check_choice("augment", op, AUGMENTS)
         if "auto" in self.augment and self.augment.strip() != "auto":
@@ -221,6 +225,7 @@ class TrainConfig:
     beta2: float = 0.99         # Adam beta2
     lr_decay: bool = False      # linear decay of both learning rates to 0 at the last step
     ema_decay: float = 0.999    # generator EMA decay per step (0 disables; warmed up early in the run)
+    ema_kimg: float = 0.0       # EMA half-life in thousands of images, ramped up (StyleGAN2-ADA); 0: ema_decay
     seed: int = 0               # seeds every RNG of the run
     device: str = "auto"        # auto, cpu, cuda, mps
     precision: str = "auto"     # auto (bf16 autocast for images on a CPU with AMX/AVX512-BF16, else fp32), fp32, bf16
@@ -252,6 +257,7 @@ class TrainConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
                 raise ReelganError(f"train.{name} must be in [0, 1); got {value!r}")
+        check_number("train.ema_kimg", self.ema_kimg, allow_zero=True)
         check_int("seed", self.seed, 0)
         check_choice("device", self.device, DEVICE_NAMES)
         check_choice("precision", self.precision, PRECISIONS)

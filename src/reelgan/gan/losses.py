@@ -131,8 +131,9 @@ class GANLoss:
         return self._autocast(self.G, z, labels)
 
     def critic_phase(self, real: torch.Tensor, labels: torch.Tensor | None, z: torch.Tensor,
-                     apply_r1: bool = False) -> PhaseResult:
+                     apply_r1: bool = False, r1_gamma: float | None = None) -> PhaseResult:
         """One critic step's loss. `real` (B, ...); `z` (B, latent); fakes share the real labels.
+        `r1_gamma` overrides the config's gamma for this step (the trainer's annealing schedule).
 
         Real and fake go through each critic in one pass of 2B; WGAN-GP adds one pass on the B interpolates
         (shared by the critics), whose input gradients the penalty needs. R1 reuses the real half of the pass.
@@ -165,7 +166,8 @@ class GANLoss:
             if interpolates is not None:
                 loss = loss + self._wgan_regularisers(critic, interpolates, labels, real_scores, suffix, stats)
             if apply_r1:
-                loss = loss + self._lazy_penalty(real_aug, real_scores, fake_aug, fake_scores, suffix, stats)
+                gamma = self.config.r1_gamma if r1_gamma is None else r1_gamma
+                loss = loss + self._lazy_penalty(real_aug, real_scores, fake_aug, fake_scores, gamma, suffix, stats)
             losses.append(loss)
         if len(losses) > 1:
             stats["loss_D"] = sum(stats[f"loss_D_{name}"] for name in self.critics)
@@ -182,7 +184,8 @@ class GANLoss:
         return extra
 
     def _lazy_penalty(self, real: torch.Tensor, real_scores: torch.Tensor, fake: torch.Tensor,
-                      fake_scores: torch.Tensor, suffix: str, stats: dict[str, torch.Tensor]) -> torch.Tensor:
+                      fake_scores: torch.Tensor, gamma: float, suffix: str,
+                      stats: dict[str, torch.Tensor]) -> torch.Tensor:
         """gamma/2 * (R1, + R2 for relativistic losses), scaled by r1_interval: applied every r1_interval
         steps (lazy regularisation), so scaled up to the same average strength."""
         penalty = r1_penalty(real, real_scores)
@@ -191,7 +194,7 @@ class GANLoss:
             r2 = r1_penalty(fake, fake_scores)
             stats[f"r2{suffix}"] = r2.detach()
             penalty = penalty + r2
-        return (self.config.r1_gamma / 2) * penalty * self.config.r1_interval
+        return (gamma / 2) * penalty * self.config.r1_interval
 
     def generator_phase(self, z: torch.Tensor, labels: torch.Tensor | None,
                         real: torch.Tensor | None = None) -> PhaseResult:

@@ -12,6 +12,7 @@ import copy
 import dataclasses
 import json
 import logging
+import math
 import random
 import shutil
 import signal
@@ -38,7 +39,7 @@ from ..paths import read_jsonl, remove_stale_temps
 from ..progress import TrainingProgress
 from ..provenance import make_record
 from .distributed import World
-from .ema import ema_decay_at, update_ema
+from .ema import ema_decay_at, ema_decay_by_images, update_ema
 from .rundir import record_elastic_run, truncate_jsonl, write_json
 
 log = logging.getLogger("reelgan")
@@ -271,6 +272,20 @@ class Trainer:
             for group in optimiser.param_groups:
                 group["lr"] = lr * scale
 
+    def r1_gamma(self) -> float:
+        """This step's gamma: --r1-gamma, or with --r1-gamma-start a cosine from that value down to it."""
+        lc = self.config.loss
+        if not lc.r1_gamma_start:
+            return lc.r1_gamma
+        return lc.r1_gamma + (lc.r1_gamma_start - lc.r1_gamma) * 0.5 * (1 + math.cos(math.pi * self.run_fraction()))
+
+    def ema_decay(self) -> float:
+        """This step's EMA decay: by half-life in images (--ema-kimg) or the warmed-up --ema decay per step."""
+        tc = self.config.train
+        if tc.ema_kimg:
+            return ema_decay_by_images(self.step_count * tc.generator_batch, tc.generator_batch, tc.ema_kimg)
+        return ema_decay_at(self.step_count, tc.ema_decay)
+
     def step(self) -> dict[str, tuple[torch.Tensor, int]]:
         """One generator step: n_critic critic phases, one generator phase, the EMA update.
 
@@ -286,7 +301,7 @@ class Trainer:
             z = self._latents(tc.batch)
             apply_r1 = (lc.kind in LAZY_REGULARISED and lc.r1_gamma > 0
                         and self.critic_steps % lc.r1_interval == 0)
-            result = self.loss.critic_phase(real, labels, z, apply_r1=apply_r1)
+            result = self.loss.critic_phase(real, labels, z, apply_r1=apply_r1, r1_gamma=self.r1_gamma())
             self._optimise(self.opt_D, result.loss)
             self.critic_steps += 1
             add_stats(stats, result.stats)
@@ -300,7 +315,7 @@ class Trainer:
             result = self.loss.generator_phase(z, self._generator_labels(tc.generator_batch))
         self._optimise(self.opt_G, result.loss)
         add_stats(stats, result.stats)
-        update_ema(self.G_ema, self.G, ema_decay_at(self.step_count, tc.ema_decay))
+        update_ema(self.G_ema, self.G, self.ema_decay())
         self.step_count += 1
         return stats
 
