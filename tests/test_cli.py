@@ -185,7 +185,7 @@ def test_demo_trains_and_writes_grid_and_morph(tmp_path, capsys, monkeypatch):
     assert "warning: only 2 steps" in out  # two steps are not worth showing, and the demo says so
 
 
-@pytest.mark.parametrize("flags", [["--lr-decay"], ["--r1-gamma-start", "1"]])
+@pytest.mark.parametrize("flags", [["--lr-decay"], ["--r1-gamma-anneal", "10"]])
 def test_resume_with_a_schedule_refuses_a_new_step_count(tmp_path, capsys, flags):
     assert main(["train", *TINY, *flags, "--steps", "2", "--out", str(tmp_path / "runs")]) == 0
     run_dir = next((tmp_path / "runs").iterdir())

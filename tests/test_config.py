@@ -29,6 +29,24 @@ def test_the_default_is_r3gans_recipe_and_wgan_gp_keeps_its_own():
     assert build_config(overrides={"loss": {"kind": "wgan-gp"}, "train": {"n_critic": 1}}).train.n_critic == 1
 
 
+def test_the_default_anneals_gamma_and_averages_by_half_life_and_the_old_recipes_do_not():
+    default = build_config()
+    assert (default.loss.r1_gamma_anneal, default.train.ema_kimg) == (10.0, 10.0)
+    for kind in ("wgan-gp", "hinge", "ns-r1"):  # the recipes they were measured with: EMA 0.999 per step
+        config = build_config(overrides={"loss": {"kind": kind}})
+        assert (config.train.ema_kimg, config.train.ema_decay) == (0.0, 0.999)
+    assert build_config(overrides={"loss": {"kind": "ns-r1"}}).loss.r1_gamma_anneal == 1.0
+    # an EMA decay per step, from a flag or a TOML file, is that decay, not a half-life
+    assert build_config(overrides={"train": {"ema_decay": 0.99}}).train.ema_kimg == 0.0
+    assert build_config(toml={"train": {"ema_decay": 0.99}}).train.ema_kimg == 0.0
+    assert build_config(overrides={"train": {"ema_decay": 0.99, "ema_kimg": 5.0}}).train.ema_kimg == 5.0
+
+
+def test_an_anneal_under_1_is_refused_in_one_line():
+    with pytest.raises(ReelganError, match="r1_gamma_anneal must be 1 or more"):
+        build_config(overrides={"loss": {"r1_gamma_anneal": 0.5}})
+
+
 def test_clips_default_to_wgan_gp_with_their_widths():
     clip = build_config(overrides={"data": {"kind": "video", "source": "moving-glyphs"}})
     assert clip.loss.kind == "wgan-gp" and clip.train.n_critic == 2

@@ -58,6 +58,19 @@ def test_lr_decay_follows_the_time_budget(tiny_config):
     assert trainer.run_fraction() == 1.0
 
 
+def test_a_resumed_time_budget_continues_the_schedule_where_it_stopped(tiny_config):
+    config = tiny_config(train={"steps": 10**6, "max_minutes": 1.0})
+    first = Trainer(config, None)
+    first.session_start = time.perf_counter() - 30  # half the first session's budget
+    state = first.state_dict()
+    assert state["run_fraction"] == pytest.approx(0.5, abs=0.01)
+    resumed = Trainer(config, None, resume=state)
+    resumed.session_start = time.perf_counter()
+    assert resumed.run_fraction() == pytest.approx(0.5, abs=0.01)  # not back to the start
+    resumed.session_start = time.perf_counter() - 30  # half the new budget: half of what was left
+    assert resumed.run_fraction() == pytest.approx(0.75, abs=0.01)
+
+
 def test_lr_decay_without_a_time_budget_follows_the_steps(tiny_config):
     trainer = Trainer(tiny_config(train={"steps": 4, "lr_decay": True}), None)
     trainer.session_start = time.perf_counter() - 3600  # time is ignored without --max-minutes
@@ -67,17 +80,17 @@ def test_lr_decay_without_a_time_budget_follows_the_steps(tiny_config):
 
 
 def test_gamma_anneals_by_a_cosine_from_its_start_to_its_end(tiny_config):
-    trainer = Trainer(tiny_config(loss={"r1_gamma": 0.1, "r1_gamma_start": 1.0}, train={"steps": 100}), None)
+    trainer = Trainer(tiny_config(loss={"r1_gamma": 0.1, "r1_gamma_anneal": 10.0}, train={"steps": 100}), None)
     for step, expected in ((0, 1.0), (50, 0.55), (100, 0.1)):
         trainer.step_count = step
         assert trainer.r1_gamma() == pytest.approx(expected)
     trainer.step_count = 25  # a cosine, not a line: a quarter of the way it has lost 15% of the way down
     assert trainer.r1_gamma() == pytest.approx(0.1 + 0.9 * (1 + math.cos(math.pi / 4)) / 2)
-    timed = Trainer(tiny_config(loss={"r1_gamma": 0.1, "r1_gamma_start": 1.0},
+    timed = Trainer(tiny_config(loss={"r1_gamma": 0.1, "r1_gamma_anneal": 10.0},
                                 train={"steps": 10**6, "max_minutes": 1.0}), None)
     timed.session_start = time.perf_counter() - 30  # half of the time budget: half way down
     assert timed.r1_gamma() == pytest.approx(0.55, abs=0.01)
-    constant = Trainer(tiny_config(loss={"r1_gamma": 0.3}), None)
+    constant = Trainer(tiny_config(loss={"r1_gamma": 0.3, "r1_gamma_anneal": 1.0}), None)
     constant.step_count = 3
     assert constant.r1_gamma() == 0.3
 

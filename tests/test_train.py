@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from reelgan.config import RunConfig
+from reelgan.config import RunConfig, with_added_fields
 from reelgan.errors import ReelganError
 from reelgan.gan.checkpoint import save_checkpoint
 from reelgan.gan.generator import load_generator
@@ -193,7 +193,7 @@ def test_ema_tracks_the_generator(tiny_config):
 
 @pytest.mark.parametrize("sections,schedule", [
     ({"loss": {"kind": "wgan-gp", "augment": "translation"}}, {"lr_decay": True}),
-    ({"loss": {"kind": "r3gan", "r1_gamma_start": 1.0, "r1_interval": 2}}, {"ema_kimg": 0.01}),
+    ({"loss": {"kind": "r3gan", "r1_gamma_anneal": 10.0, "r1_interval": 2}}, {"ema_kimg": 0.01}),
 ])
 def test_signal_stop_then_resume_is_exact_with_schedules(tiny_config, tmp_path, monkeypatch, sections, schedule):
     straight = run(tiny_config(**sections, train={"steps": 6, **schedule, "out": str(tmp_path / "a")}))
@@ -250,7 +250,9 @@ def test_a_run_written_before_the_gan_package_still_loads_and_resumes(tmp_path):
     assert G.sample(2, seed=0).shape == (2, 1, 16, 16)
     state = load_checkpoint(run_dir / "checkpoints" / "latest.pt")
     assert state["step"] == 2
-    config = RunConfig.from_dict(state["config"])
+    config = RunConfig.from_dict(with_added_fields(state["config"]))
+    # fields added since keep the values the run trained with, whatever today's defaults are
+    assert (config.loss.r1_gamma_anneal, config.train.ema_kimg) == (1.0, 0.0)
     result = run(dataclasses.replace(config, train=dataclasses.replace(config.train, steps=3)), resume=run_dir)
     assert result.status == "finished" and result.step == 3
 

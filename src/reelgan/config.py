@@ -185,9 +185,9 @@ class LossConfig:
     drift: float = 0.001       # epsilon * D(real)^2 keeps WGAN critic scores near 0 (0 to disable)
     r1_gamma: float = 0.1      # gamma of R1 + R2 (r3gan; R3GAN's value at 32 px), and of R1 (ns-r1: 1 by its recipe)
     r1_interval: int = 16      # lazy R1: apply every this many critic steps, scaled up to match
-    # R3GAN anneals gamma: it starts at r1_gamma_start and falls by a cosine to r1_gamma when the run ends
-    # (by --steps or --max-minutes, whichever ends it). 0: r1_gamma throughout.
-    r1_gamma_start: float = 0.0
+    # R3GAN anneals gamma: it starts at r1_gamma_anneal x r1_gamma and falls by a cosine to r1_gamma when the
+    # run ends (by --steps or --max-minutes, whichever ends it); R3GAN's ratio is 10. 1: constant.
+    r1_gamma_anneal: float = 10.0
     augment: str = "auto"      # DiffAugment: translation,cutout,color list, "" = off, auto = on under 5k images
 
     def __post_init__(self) -> None:
@@ -197,7 +197,10 @@ class LossConfig:
         check_number("loss.drift", self.drift, allow_zero=True)
         check_number("loss.r1_gamma", self.r1_gamma, allow_zero=True)
         check_int("loss.r1_interval", self.r1_interval, 1)
-        check_number("loss.r1_gamma_start", self.r1_gamma_start, allow_zero=True)
+        check_number("loss.r1_gamma_anneal", self.r1_gamma_anneal)
+        if self.r1_gamma_anneal < 1:
+            raise ReelganError(f"loss.r1_gamma_anneal must be 1 or more (gamma starts at this multiple of r1_gamma "
+                               f"and falls to it; 1 keeps it constant); got {self.r1_gamma_anneal!r}")
         for op in self.augment_ops:
             check_choice("augment", op, AUGMENTS)
         if "auto" in self.augment and self.augment.strip() != "auto":
@@ -224,8 +227,8 @@ class TrainConfig:
     beta1: float = 0.0          # Adam beta1
     beta2: float = 0.99         # Adam beta2
     lr_decay: bool = False      # linear decay of both learning rates to 0 at the last step
-    ema_decay: float = 0.999    # generator EMA decay per step (0 disables; warmed up early in the run)
-    ema_kimg: float = 0.0       # EMA half-life in thousands of images, ramped up (StyleGAN2-ADA); 0: ema_decay
+    ema_decay: float = 0.999    # generator EMA decay per step when ema_kimg is 0 (warmed up early); 0: no EMA
+    ema_kimg: float = 10.0      # EMA half-life in thousands of images, ramped up (StyleGAN2-ADA); 0: ema_decay
     seed: int = 0               # seeds every RNG of the run
     device: str = "auto"        # auto, cpu, cuda, mps
     precision: str = "auto"     # auto (bf16 autocast for images on a CPU with AMX/AVX512-BF16, else fp32), fp32, bf16
@@ -352,16 +355,30 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
 # defaults are r3gan's; WGAN-GP, hinge and ns-r1 keep the optimiser reelgan used for them before r3gan became
 # the default (n_critic 2, a generator half as fast as the critic: with both at 2e-4 WGAN-GP's FID swung by
 # 50x from one minute to the next, benchmarks/RESULTS.md).
-_TWO_TIME_SCALES = {"n_critic": 2, "lr_g": 1e-4, "lr_d": 2e-4, "beta1": 0.0, "beta2": 0.9}
+_TWO_TIME_SCALES = {"n_critic": 2, "lr_g": 1e-4, "lr_d": 2e-4, "beta1": 0.0, "beta2": 0.9, "ema_kimg": 0.0}
 LOSS_RECIPES: dict[str, dict[str, dict[str, Any]]] = {
     "r3gan": {},
     "wgan-gp": {"train": dict(_TWO_TIME_SCALES)},
     "hinge": {"train": dict(_TWO_TIME_SCALES)},
-    "ns-r1": {"loss": {"r1_gamma": 1.0}, "train": dict(_TWO_TIME_SCALES)},
+    "ns-r1": {"loss": {"r1_gamma": 1.0, "r1_gamma_anneal": 1.0}, "train": dict(_TWO_TIME_SCALES)},
 }
 # Clips train with WGAN-GP (the only loss of the clip engine) at the widths their defaults were measured with.
 CLIP_RECIPE: dict[str, dict[str, Any]] = {"net": {"g_width": 16, "d_width": 32, "max_width": 128},
                                           "loss": {"kind": "wgan-gp"}, "train": dict(_TWO_TIME_SCALES)}
+
+
+# Fields added after runs were first stored, with the value that reproduces how those runs trained. A stored
+# config lacks them, and would otherwise pick up today's default when it resumes.
+ADDED_FIELDS: dict[tuple[str, str], Any] = {("loss", "r1_gamma_anneal"): 1.0, ("train", "ema_kimg"): 0.0}
+
+
+def with_added_fields(stored: dict[str, Any]) -> dict[str, Any]:
+    """A stored config (a checkpoint's or config.json) with ADDED_FIELDS that it lacks set to their old values."""
+    filled = {name: dict(values) if isinstance(values, dict) else values for name, values in stored.items()}
+    for (section, key), old_value in ADDED_FIELDS.items():
+        if isinstance(filled.get(section), dict):
+            filled[section].setdefault(key, old_value)
+    return filled
 
 
 def _known_sections(data: dict[str, Any]) -> None:
@@ -421,8 +438,17 @@ def build_config(preset: str = "default", toml: dict | None = None, overrides: d
     explicit overrides (CLI flags), each winning over the ones before."""
     if preset not in PRESETS:
         raise ReelganError(f"preset must be one of {', '.join(PRESETS)}; got {preset!r}")
-    data = merge(merge(PRESETS[preset], toml or {}), overrides or {})
+    data = merge(merge(PRESETS[preset], _per_step_ema(toml)), _per_step_ema(overrides))
     return RunConfig.from_dict(merge(_recipe(data), data))
+
+
+def _per_step_ema(values: dict | None) -> dict:
+    """A TOML file or flags that give an EMA decay per step (--ema) and no half-life mean that decay."""
+    values = {name: dict(section) if isinstance(section, dict) else section for name, section in (values or {}).items()}
+    train = values.get("train")
+    if isinstance(train, dict) and "ema_decay" in train and "ema_kimg" not in train:
+        train["ema_kimg"] = 0.0
+    return values
 
 
 def _recipe(data: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:

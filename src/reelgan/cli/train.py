@@ -35,7 +35,7 @@ FLAG_FIELDS: dict[str, tuple[str, str]] = {
     "d_width": ("net", "d_width"), "max_width": ("net", "max_width"), "critic_norm": ("net", "critic_norm"),
     "loss": ("loss", "kind"), "gp_weight": ("loss", "gp_weight"), "drift": ("loss", "drift"),
     "r1_gamma": ("loss", "r1_gamma"), "r1_interval": ("loss", "r1_interval"),
-    "r1_gamma_start": ("loss", "r1_gamma_start"), "augment": ("loss", "augment"),
+    "r1_gamma_anneal": ("loss", "r1_gamma_anneal"), "augment": ("loss", "augment"),
     "steps": ("train", "steps"), "batch": ("train", "batch"), "g_batch": ("train", "g_batch"),
     "n_critic": ("train", "n_critic"), "lr_g": ("train", "lr_g"), "lr_d": ("train", "lr_d"),
     "lr_decay": ("train", "lr_decay"), "ema": ("train", "ema_decay"), "ema_kimg": ("train", "ema_kimg"),
@@ -93,8 +93,8 @@ def add_parser(subparsers) -> None:
     loss.add_argument("--drift", type=float, help="WGAN drift epsilon on D(real)^2")
     loss.add_argument("--r1-gamma", type=float, help="R1 gamma for ns-r1 (R1 + R2 for r3gan)")
     loss.add_argument("--r1-interval", type=int, help="lazy R1 interval in critic steps")
-    loss.add_argument("--r1-gamma-start", type=float, help="anneal gamma from this value down to --r1-gamma by a "
-                      "cosine over the run, as R3GAN does (0: constant)")
+    loss.add_argument("--r1-gamma-anneal", type=float, help="gamma starts at this multiple of --r1-gamma and falls "
+                      "to it by a cosine over the run, as R3GAN's does (default 10; 1: constant)")
     loss.add_argument("--augment", help="DiffAugment policy, e.g. translation,cutout,color ('' = off; default "
                       "auto: translation,cutout (+color for RGB) under 5,000 images)")
     tr = p.add_argument_group("schedule")
@@ -107,9 +107,10 @@ def add_parser(subparsers) -> None:
     tr.add_argument("--lr-d", type=float, help="critic learning rate")
     tr.add_argument("--betas", help="Adam betas as b1,b2 (e.g. 0,0.9)")
     tr.add_argument("--lr-decay", action=argparse.BooleanOptionalAction, help="decay learning rates linearly to 0")
-    tr.add_argument("--ema", type=float, help="generator EMA decay per step (0 disables)")
+    tr.add_argument("--ema", type=float, help="generator EMA decay per step, instead of --ema-kimg's half-life (0 "
+                    "disables the EMA)")
     tr.add_argument("--ema-kimg", type=float, help="generator EMA half-life in thousands of images, ramped up "
-                    "early in the run (replaces --ema's decay per step; 0: use --ema)")
+                    "early in the run (default 10; 0: --ema's decay per step)")
     tr.add_argument("--seed", type=int, help="seed of every RNG (default 0)")
     tr.add_argument("--max-minutes", type=float, help="stop with a checkpoint after this much wall time")
     run = p.add_argument_group("machine and outputs")

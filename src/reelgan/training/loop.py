@@ -25,7 +25,7 @@ import numpy as np
 import torch
 
 from .. import __version__
-from ..config import SMALL_DATA_IMAGES, RunConfig, resolve_augment
+from ..config import SMALL_DATA_IMAGES, RunConfig, resolve_augment, with_added_fields
 from ..data import build_dataset, build_loader
 from ..devices import configure_cpu_determinism, pick_device, resolve_precision
 from ..errors import ReelganError
@@ -116,6 +116,7 @@ class Trainer:
         self.loss = GANLoss(self._loss_config(), self.G, self.D, autocast)
         self.step_count, self.critic_steps, self.batches_consumed, self.elapsed_s = 0, 0, 0, 0.0
         self.best: dict[str, Any] | None = None  # {"key", "value", "step"} of the best evaluation so far
+        self.fraction_at_resume = 0.0  # run_fraction() when the checkpoint this session resumed was written
         self.extractor = self._metrics_extractor()  # fails here, before a run folder exists
         self.fixed_z, self.fixed_labels = self._fixed_latents()
         if resume is not None:
@@ -259,9 +260,11 @@ class Trainer:
         fraction = self.step_count / tc.steps
         if tc.max_minutes and self.session_start is not None:
             # Several processes follow rank 0's clock as agreed at the last logging step, so their learning
-            # rates stay equal.
+            # rates stay equal. A resumed session spends its budget on the rest of the schedule, from where
+            # the checkpoint left it.
             seconds = self.agreed_session_s if self.world.distributed else self.clock() - self.session_start
-            fraction = max(fraction, seconds / (tc.max_minutes * 60))
+            start = self.fraction_at_resume
+            fraction = max(fraction, start + (1 - start) * seconds / (tc.max_minutes * 60))
         return min(fraction, 1.0)
 
     def _set_learning_rates(self) -> None:
@@ -273,15 +276,20 @@ class Trainer:
                 group["lr"] = lr * scale
 
     def r1_gamma(self) -> float:
-        """This step's gamma: --r1-gamma, or with --r1-gamma-start a cosine from that value down to it."""
+        """This step's gamma: a cosine from --r1-gamma-anneal x --r1-gamma at the start down to --r1-gamma at
+        the end of the run (constant for an anneal of 1)."""
         lc = self.config.loss
-        if not lc.r1_gamma_start:
+        if lc.r1_gamma_anneal == 1:
             return lc.r1_gamma
-        return lc.r1_gamma + (lc.r1_gamma_start - lc.r1_gamma) * 0.5 * (1 + math.cos(math.pi * self.run_fraction()))
+        remaining = 0.5 * (1 + math.cos(math.pi * self.run_fraction()))  # 1 at the start, 0 at the end
+        return lc.r1_gamma * (1 + (lc.r1_gamma_anneal - 1) * remaining)
 
     def ema_decay(self) -> float:
-        """This step's EMA decay: by half-life in images (--ema-kimg) or the warmed-up --ema decay per step."""
+        """This step's EMA decay: by half-life in images (--ema-kimg) or the warmed-up --ema decay per step;
+        an --ema of 0 turns the average off either way (G_ema is then the latest G)."""
         tc = self.config.train
+        if tc.ema_decay == 0:
+            return 0.0
         if tc.ema_kimg:
             return ema_decay_by_images(self.step_count * tc.generator_batch, tc.generator_batch, tc.ema_kimg)
         return ema_decay_at(self.step_count, tc.ema_decay)
@@ -347,6 +355,7 @@ class Trainer:
             "G": self.G.state_dict(), "D": self.D.state_dict(), "G_ema": self.G_ema.state_dict(),
             "opt_G": self.opt_G.state_dict(), "opt_D": self.opt_D.state_dict(),
             "augment": self.loss.augment.state_dict(), "rng": capture_rng_state(), "best": self.best,
+            "run_fraction": self.run_fraction(),
         }
 
     def _load_state(self, state: dict[str, Any]) -> None:
@@ -366,6 +375,8 @@ class Trainer:
         self.step_count, self.critic_steps = state["step"], state["critic_steps"]
         self.batches_consumed, self.elapsed_s = state["batches_consumed"], state["elapsed_s"]
         self.best = state.get("best")
+        fraction = state.get("run_fraction", 0.0)  # absent in checkpoints written before schedules followed time
+        self.fraction_at_resume = float(fraction) if isinstance(fraction, (int, float)) else 0.0
         try:
             restore_rng_state(state["rng"])
         except (KeyError, TypeError, ValueError, RuntimeError, AttributeError):
@@ -604,7 +615,7 @@ def train(config: RunConfig, resume: str | Path | None = None, show_progress: bo
                 remove_stale_temps(folder)  # left by a process killed mid-write
             checkpoint = run_dir / "checkpoints" / "latest.pt"
             state = load_checkpoint(checkpoint) if checkpoint.is_file() else None  # None: from step 0
-            stored = state["config"] if state is not None else stored_config(run_dir)
+            stored = with_added_fields(state["config"]) if state is not None else stored_config(run_dir)
             check_resume_changes(RunConfig.from_dict(stored).to_dict(), config.to_dict())
             check_resumable(run_dir, state, config)
             trainer = Trainer(config, run_dir, resume=state, world=world)

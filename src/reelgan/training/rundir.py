@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ..config import RunConfig
+from ..config import RunConfig, with_added_fields
 from ..errors import ReelganError
 from ..paths import NAME_MAX_BYTES, read_jsonl, short_name, temp_name
 
@@ -108,14 +108,14 @@ def stored_config(run_dir: Path) -> dict:
 
     checkpoint = run_dir / "checkpoints" / "latest.pt"
     if checkpoint.is_file():
-        return load_checkpoint(checkpoint)["config"]
+        return with_added_fields(load_checkpoint(checkpoint)["config"])
     try:
         data = json.loads((run_dir / "config.json").read_text())
     except (OSError, ValueError) as exc:
         raise ReelganError(f"{run_dir / 'config.json'} cannot be read ({exc}); start a new run") from None
     if not isinstance(data, dict):
         raise ReelganError(f"{run_dir / 'config.json'} is not a reelgan config; start a new run")
-    return data
+    return with_added_fields(data)
 
 
 def write_json(path: Path, data: dict) -> None:
@@ -224,7 +224,7 @@ def check_resume_changes(stored: dict[str, dict[str, Any]], config: dict[str, di
     """ReelganError if resuming a run stored as `stored` with `config` (both `RunConfig.to_dict()`) changes
     anything but RESUMABLE_FIELDS, or changes --steps under --lr-decay."""
     scheduled = [flag for flag, on in (("--lr-decay", stored["train"]["lr_decay"]),
-                                       ("--r1-gamma-start", stored["loss"].get("r1_gamma_start"))) if on]
+                                       ("--r1-gamma-anneal", stored["loss"].get("r1_gamma_anneal", 1) != 1)) if on]
     if scheduled and config["train"]["steps"] != stored["train"]["steps"]:
         raise ReelganError(
             f"cannot change --steps when resuming a run with {scheduled[0]}: its schedule is fixed by the "
