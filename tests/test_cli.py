@@ -185,12 +185,11 @@ def test_demo_trains_and_writes_grid_and_morph(tmp_path, capsys, monkeypatch):
     assert "warning: only 2 steps" in out  # two steps are not worth showing, and the demo says so
 
 
-@pytest.mark.parametrize("flags", [["--lr-decay"], ["--r1-gamma-anneal", "10"]])
-def test_resume_with_a_schedule_refuses_a_new_step_count(tmp_path, capsys, flags):
-    assert main(["train", *TINY, *flags, "--steps", "2", "--out", str(tmp_path / "runs")]) == 0
+def test_resume_with_lr_decay_refuses_a_new_step_count(tmp_path, capsys):
+    assert main(["train", *TINY, "--lr-decay", "--steps", "2", "--out", str(tmp_path / "runs")]) == 0
     run_dir = next((tmp_path / "runs").iterdir())
     assert main(["train", "--resume", str(run_dir), "--steps", "4", "--no-progress"]) == 2
-    assert flags[0] in error_line(capsys)
+    assert "--lr-decay" in error_line(capsys)
 
 
 def test_resume_latest_accepts_any_spelling_of_out(tmp_path, trained_run, monkeypatch):

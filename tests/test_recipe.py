@@ -80,8 +80,10 @@ def test_lr_decay_without_a_time_budget_follows_the_steps(tiny_config):
 
 
 def test_gamma_anneals_by_a_cosine_from_its_start_to_its_end(tiny_config):
-    trainer = Trainer(tiny_config(loss={"r1_gamma": 0.1, "r1_gamma_anneal": 10.0}, train={"steps": 100}), None)
-    for step, expected in ((0, 1.0), (50, 0.55), (100, 0.1)):
+    # without a time budget: over r1_gamma_kimg thousand images (100 steps of 10 here), whatever --steps says
+    trainer = Trainer(tiny_config(loss={"r1_gamma": 0.1, "r1_gamma_anneal": 10.0, "r1_gamma_kimg": 1.0},
+                                  train={"steps": 7, "batch": 10}), None)
+    for step, expected in ((0, 1.0), (50, 0.55), (100, 0.1), (300, 0.1)):
         trainer.step_count = step
         assert trainer.r1_gamma() == pytest.approx(expected)
     trainer.step_count = 25  # a cosine, not a line: a quarter of the way it has lost 15% of the way down

@@ -185,9 +185,11 @@ class LossConfig:
     drift: float = 0.001       # epsilon * D(real)^2 keeps WGAN critic scores near 0 (0 to disable)
     r1_gamma: float = 0.1      # gamma of R1 + R2 (r3gan; R3GAN's value at 32 px), and of R1 (ns-r1: 1 by its recipe)
     r1_interval: int = 16      # lazy R1: apply every this many critic steps, scaled up to match
-    # R3GAN anneals gamma: it starts at r1_gamma_anneal x r1_gamma and falls by a cosine to r1_gamma when the
-    # run ends (by --steps or --max-minutes, whichever ends it); R3GAN's ratio is 10. 1: constant.
+    # R3GAN anneals gamma: it starts at r1_gamma_anneal x r1_gamma and falls by a cosine to r1_gamma (R3GAN's
+    # ratio is 10; 1: constant), over a --max-minutes budget when there is one, else over r1_gamma_kimg
+    # thousand images (so a run continued with more --steps follows the same schedule as one trained straight).
     r1_gamma_anneal: float = 10.0
+    r1_gamma_kimg: float = 256.0  # the default 4,000 steps of 64 images
     augment: str = "auto"      # DiffAugment: translation,cutout,color list, "" = off, auto = on under 5k images
 
     def __post_init__(self) -> None:
@@ -198,6 +200,7 @@ class LossConfig:
         check_number("loss.r1_gamma", self.r1_gamma, allow_zero=True)
         check_int("loss.r1_interval", self.r1_interval, 1)
         check_number("loss.r1_gamma_anneal", self.r1_gamma_anneal)
+        check_number("loss.r1_gamma_kimg", self.r1_gamma_kimg)
         if self.r1_gamma_anneal < 1:
             raise ReelganError(f"loss.r1_gamma_anneal must be 1 or more (gamma starts at this multiple of r1_gamma "
                                f"and falls to it; 1 keeps it constant); got {self.r1_gamma_anneal!r}")

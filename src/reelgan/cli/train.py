@@ -35,7 +35,8 @@ FLAG_FIELDS: dict[str, tuple[str, str]] = {
     "d_width": ("net", "d_width"), "max_width": ("net", "max_width"), "critic_norm": ("net", "critic_norm"),
     "loss": ("loss", "kind"), "gp_weight": ("loss", "gp_weight"), "drift": ("loss", "drift"),
     "r1_gamma": ("loss", "r1_gamma"), "r1_interval": ("loss", "r1_interval"),
-    "r1_gamma_anneal": ("loss", "r1_gamma_anneal"), "augment": ("loss", "augment"),
+    "r1_gamma_anneal": ("loss", "r1_gamma_anneal"),
+    "r1_gamma_kimg": ("loss", "r1_gamma_kimg"), "augment": ("loss", "augment"),
     "steps": ("train", "steps"), "batch": ("train", "batch"), "g_batch": ("train", "g_batch"),
     "n_critic": ("train", "n_critic"), "lr_g": ("train", "lr_g"), "lr_d": ("train", "lr_d"),
     "lr_decay": ("train", "lr_decay"), "ema": ("train", "ema_decay"), "ema_kimg": ("train", "ema_kimg"),
@@ -94,7 +95,9 @@ def add_parser(subparsers) -> None:
     loss.add_argument("--r1-gamma", type=float, help="R1 gamma for ns-r1 (R1 + R2 for r3gan)")
     loss.add_argument("--r1-interval", type=int, help="lazy R1 interval in critic steps")
     loss.add_argument("--r1-gamma-anneal", type=float, help="gamma starts at this multiple of --r1-gamma and falls "
-                      "to it by a cosine over the run, as R3GAN's does (default 10; 1: constant)")
+                      "to it by a cosine, as R3GAN's does, over --max-minutes or else --r1-gamma-kimg (default 10; 1: constant)")
+    loss.add_argument("--r1-gamma-kimg", type=float, help="without --max-minutes, gamma's anneal ends after this "
+                      "many thousand images (default 256: the default 4,000 steps of 64)")
     loss.add_argument("--augment", help="DiffAugment policy, e.g. translation,cutout,color ('' = off; default "
                       "auto: translation,cutout (+color for RGB) under 5,000 images)")
     tr = p.add_argument_group("schedule")

@@ -277,11 +277,16 @@ class Trainer:
 
     def r1_gamma(self) -> float:
         """This step's gamma: a cosine from --r1-gamma-anneal x --r1-gamma at the start down to --r1-gamma at
-        the end of the run (constant for an anneal of 1)."""
+        the end of the time budget, or after --r1-gamma-kimg thousand images without one (constant for an
+        anneal of 1)."""
         lc = self.config.loss
         if lc.r1_gamma_anneal == 1:
             return lc.r1_gamma
-        remaining = 0.5 * (1 + math.cos(math.pi * self.run_fraction()))  # 1 at the start, 0 at the end
+        if self.config.train.max_minutes and self.session_start is not None:
+            fraction = self.run_fraction()  # the time budget (or --steps, if it ends the run first)
+        else:
+            fraction = min(1.0, self.step_count * self.config.train.generator_batch / (1000 * lc.r1_gamma_kimg))
+        remaining = 0.5 * (1 + math.cos(math.pi * fraction))  # 1 at the start, 0 at the end
         return lc.r1_gamma * (1 + (lc.r1_gamma_anneal - 1) * remaining)
 
     def ema_decay(self) -> float:

@@ -223,11 +223,9 @@ RESUMABLE_FIELDS = {"steps", "max_minutes", "device", "workers", "threads", "log
 def check_resume_changes(stored: dict[str, dict[str, Any]], config: dict[str, dict[str, Any]]) -> None:
     """ReelganError if resuming a run stored as `stored` with `config` (both `RunConfig.to_dict()`) changes
     anything but RESUMABLE_FIELDS, or changes --steps under --lr-decay."""
-    scheduled = [flag for flag, on in (("--lr-decay", stored["train"]["lr_decay"]),
-                                       ("--r1-gamma-anneal", stored["loss"].get("r1_gamma_anneal", 1) != 1)) if on]
-    if scheduled and config["train"]["steps"] != stored["train"]["steps"]:
+    if stored["train"]["lr_decay"] and config["train"]["steps"] != stored["train"]["steps"]:
         raise ReelganError(
-            f"cannot change --steps when resuming a run with {scheduled[0]}: its schedule is fixed by the "
+            "cannot change --steps when resuming a run with --lr-decay: its decay schedule is fixed by the "
             "total steps; resume without --steps, or start a new run"
         )
     for section, values in config.items():
