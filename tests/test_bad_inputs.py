@@ -485,6 +485,7 @@ TRAIN_FLAG_CASES = [
     ("ema-kimg-negative", ["--ema-kimg", "-10"], "ema_kimg"),
     ("r1-gamma-anneal-under-1", ["--r1-gamma-anneal", "0.5"], "r1_gamma_anneal"),
     ("r1-gamma-anneal-nan", ["--r1-gamma-anneal", "nan"], "r1_gamma_anneal"),
+    ("r1-gamma-kimg-zero", ["--r1-gamma-kimg", "0"], "r1_gamma_kimg"),
     ("max-minutes-negative", ["--max-minutes", "-1"], "max_minutes|max-minutes"),
     ("max-minutes-nan", ["--max-minutes", "nan"], "max_minutes|max-minutes"),
     ("seed-negative", ["--seed", "-3"], "seed"),
