@@ -97,6 +97,16 @@ def test_gamma_anneals_by_a_cosine_from_its_start_to_its_end(tiny_config):
     assert constant.r1_gamma() == 0.3
 
 
+def test_the_trainer_gives_the_penalty_its_scheduled_gamma(tiny_config, monkeypatch):
+    trainer = Trainer(tiny_config(loss={"kind": "r3gan", "r1_gamma": 0.1, "r1_gamma_anneal": 10.0,
+                                        "r1_interval": 1}), None)
+    seen, critic_phase = [], trainer.loss.critic_phase
+    monkeypatch.setattr(trainer.loss, "critic_phase",
+                        lambda *args, **kwargs: seen.append(kwargs["r1_gamma"]) or critic_phase(*args, **kwargs))
+    trainer.step()
+    assert seen and all(gamma == pytest.approx(1.0) for gamma in seen)  # step 0: its start, 10 x 0.1
+
+
 def test_ema_by_half_life_in_images_ramps_up_then_holds(tiny_config):
     from reelgan.training.ema import EMA_RAMPUP, ema_decay_by_images
 

@@ -441,17 +441,11 @@ def build_config(preset: str = "default", toml: dict | None = None, overrides: d
     explicit overrides (CLI flags), each winning over the ones before."""
     if preset not in PRESETS:
         raise ReelganError(f"preset must be one of {', '.join(PRESETS)}; got {preset!r}")
-    data = merge(merge(PRESETS[preset], _per_step_ema(toml)), _per_step_ema(overrides))
-    return RunConfig.from_dict(merge(_recipe(data), data))
-
-
-def _per_step_ema(values: dict | None) -> dict:
-    """A TOML file or flags that give an EMA decay per step (--ema) and no half-life mean that decay."""
-    values = {name: dict(section) if isinstance(section, dict) else section for name, section in (values or {}).items()}
-    train = values.get("train")
-    if isinstance(train, dict) and "ema_decay" in train and "ema_kimg" not in train:
+    data = merge(merge(PRESETS[preset], toml or {}), overrides or {})
+    train = data.get("train", {})
+    if "ema_decay" in train and "ema_kimg" not in train:  # an EMA decay per step asked for means that decay
         train["ema_kimg"] = 0.0
-    return values
+    return RunConfig.from_dict(merge(_recipe(data), data))
 
 
 def _recipe(data: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:

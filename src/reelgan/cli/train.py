@@ -95,7 +95,8 @@ def add_parser(subparsers) -> None:
     loss.add_argument("--r1-gamma", type=float, help="R1 gamma for ns-r1 (R1 + R2 for r3gan)")
     loss.add_argument("--r1-interval", type=int, help="lazy R1 interval in critic steps")
     loss.add_argument("--r1-gamma-anneal", type=float, help="gamma starts at this multiple of --r1-gamma and falls "
-                      "to it by a cosine, as R3GAN's does, over --max-minutes or else --r1-gamma-kimg (default 10; 1: constant)")
+                      "to it by a cosine, as R3GAN's does, over --max-minutes or else --r1-gamma-kimg (default 10; "
+                      "1: constant)")
     loss.add_argument("--r1-gamma-kimg", type=float, help="without --max-minutes, gamma's anneal ends after this "
                       "many thousand images (default 256: the default 4,000 steps of 64)")
     loss.add_argument("--augment", help="DiffAugment policy, e.g. translation,cutout,color ('' = off; default "

@@ -314,7 +314,8 @@ class Trainer:
             z = self._latents(tc.batch)
             apply_r1 = (lc.kind in LAZY_REGULARISED and lc.r1_gamma > 0
                         and self.critic_steps % lc.r1_interval == 0)
-            result = self.loss.critic_phase(real, labels, z, apply_r1=apply_r1, r1_gamma=self.r1_gamma())
+            result = self.loss.critic_phase(real, labels, z, apply_r1=apply_r1,
+                                            r1_gamma=self.r1_gamma() if apply_r1 else None)
             self._optimise(self.opt_D, result.loss)
             self.critic_steps += 1
             add_stats(stats, result.stats)
