@@ -41,6 +41,7 @@ class World:
     rank: int = 0
     size: int = 1
     local_rank: int = 0
+    owns_group: bool = False  # this World joined the process group, so `close` leaves it
 
     @classmethod
     def from_environment(cls, device_type: str) -> "World":
@@ -49,16 +50,23 @@ class World:
         if size <= 1:
             return cls()
         rank, local_rank = int(os.environ.get("RANK", "0")), int(os.environ.get("LOCAL_RANK", "0"))
-        if not dist.is_initialized():
-            if device_type == "cuda":
-                torch.cuda.set_device(local_rank)
-            # torchrun's agent keeps one store across the restarts of --max-restarts, so each attempt gets
-            # keys of its own: a restarted process must not read the address a dead one left there.
-            store, rank, size = next(dist.rendezvous("env://", timeout=COLLECTIVE_TIMEOUT))
-            attempt = os.environ.get("TORCHELASTIC_RESTART_COUNT", "0")
-            dist.init_process_group("nccl" if device_type == "cuda" else "gloo", store=dist.PrefixStore(
-                f"reelgan/attempt{attempt}", store), rank=rank, world_size=size, timeout=COLLECTIVE_TIMEOUT)
-        return cls(rank, size, local_rank)
+        if dist.is_initialized():  # a caller's own group: theirs to close
+            return cls(rank, size, local_rank)
+        if device_type == "cuda":
+            torch.cuda.set_device(local_rank)
+        # torchrun's agent keeps one store across the restarts of --max-restarts, so each attempt gets
+        # keys of its own: a restarted process must not read the address a dead one left there.
+        store, rank, size = next(dist.rendezvous("env://", timeout=COLLECTIVE_TIMEOUT))
+        attempt = os.environ.get("TORCHELASTIC_RESTART_COUNT", "0")
+        dist.init_process_group("nccl" if device_type == "cuda" else "gloo", store=dist.PrefixStore(
+            f"reelgan/attempt{attempt}", store), rank=rank, world_size=size, timeout=COLLECTIVE_TIMEOUT)
+        return cls(rank, size, local_rank, owns_group=True)
+
+    def close(self) -> None:
+        """Leave the process group this World joined. Without it, gloo's worker threads outlive the interpreter
+        at exit and the process aborts (SIGABRT) after a run that went well."""
+        if self.owns_group and dist.is_initialized():
+            dist.destroy_process_group()
 
     @property
     def is_main(self) -> bool:

@@ -608,9 +608,17 @@ def train(config: RunConfig, resume: str | Path | None = None, show_progress: bo
     >>> from reelgan.config import build_config
     >>> result = reelgan.train(build_config(overrides={"train": {"steps": 100}}))  # doctest: +SKIP
     """
+    world = World.from_environment(pick_device(config.train.device).type)  # torchrun's processes, or this one
+    try:
+        return _train_in(world, config, resume, show_progress)
+    finally:
+        world.close()
+
+
+def _train_in(world: World, config: RunConfig, resume: str | Path | None, show_progress: bool) -> TrainResult:
+    """`train` as one process of `world`: rank 0 owns the run folder, every rank trains."""
     from .rundir import RunLock, check_resume_changes, create_run_dir, elastic_run_dir, stored_config
 
-    world = World.from_environment(pick_device(config.train.device).type)  # torchrun's processes, or this one
     if resume is None and world.distributed:  # torchrun restarted the job (--max-restarts): continue its run
         resume = world.broadcast(elastic_run_dir(config.train.out) if world.is_main else None)
     lock = RunLock if world.is_main else _no_lock  # rank 0 owns the run folder
