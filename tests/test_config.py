@@ -40,11 +40,19 @@ def test_the_default_anneals_gamma_and_averages_by_half_life_and_the_old_recipes
     assert build_config(overrides={"train": {"ema_decay": 0.99}}).train.ema_kimg == 0.0
     assert build_config(toml={"train": {"ema_decay": 0.99}}).train.ema_kimg == 0.0
     assert build_config(overrides={"train": {"ema_decay": 0.99, "ema_kimg": 5.0}}).train.ema_kimg == 5.0
+    # the later layer's EMA wins whole: a flag over a TOML file, a flag over a preset's "no EMA"
+    flag_over_toml = build_config(toml={"train": {"ema_kimg": 5.0}}, overrides={"train": {"ema_decay": 0.99}})
+    assert (flag_over_toml.train.ema_kimg, flag_over_toml.train.ema_decay) == (0.0, 0.99)
+    paper_with_ema = build_config("paper", overrides={"train": {"ema_kimg": 10.0}})
+    assert (paper_with_ema.train.ema_kimg, paper_with_ema.train.ema_decay) == (10.0, 0.999)
+    assert build_config("paper").train.ema_decay == 0.0
 
 
 def test_an_anneal_under_1_is_refused_in_one_line():
     with pytest.raises(ReelganError, match="r1_gamma_anneal must be 1 or more"):
         build_config(overrides={"loss": {"r1_gamma_anneal": 0.5}})
+    with pytest.raises(ReelganError, match="r1_gamma_anneal must be 1 or more"):  # 0 too, not "greater than 0"
+        build_config(overrides={"loss": {"r1_gamma_anneal": 0}})
 
 
 def test_clips_default_to_wgan_gp_with_their_widths():

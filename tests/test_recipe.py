@@ -71,6 +71,21 @@ def test_a_resumed_time_budget_continues_the_schedule_where_it_stopped(tiny_conf
     assert resumed.run_fraction() == pytest.approx(0.75, abs=0.01)
 
 
+def test_more_time_for_a_run_that_spent_its_budget_stretches_its_schedules(tiny_config):
+    config = tiny_config(train={"steps": 10**6, "max_minutes": 1.0, "lr_decay": True})
+    first = Trainer(config, None)
+    first.session_start = time.perf_counter() - 90  # past its budget: the schedules are at their ends
+    first.elapsed_s = 60.0
+    state = first.state_dict()
+    assert state["run_fraction"] == 1.0
+    resumed = Trainer(config, None, resume=state)  # another minute: 60 s done of 120 s in all
+    assert any("spent its time budget" in notice for notice in resumed.notices)
+    resumed.session_start = time.perf_counter()
+    assert resumed.run_fraction() == pytest.approx(0.5, abs=0.01)
+    resumed.step()
+    assert resumed.opt_G.param_groups[0]["lr"] == pytest.approx(config.train.lr_g * 0.5, rel=0.05)  # not 0
+
+
 def test_lr_decay_without_a_time_budget_follows_the_steps(tiny_config):
     trainer = Trainer(tiny_config(train={"steps": 4, "lr_decay": True}), None)
     trainer.session_start = time.perf_counter() - 3600  # time is ignored without --max-minutes

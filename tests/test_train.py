@@ -193,7 +193,9 @@ def test_ema_tracks_the_generator(tiny_config):
 
 @pytest.mark.parametrize("sections,schedule", [
     ({"loss": {"kind": "wgan-gp", "augment": "translation"}}, {"lr_decay": True}),
-    ({"loss": {"kind": "r3gan", "r1_gamma_anneal": 10.0, "r1_interval": 2}}, {"ema_kimg": 0.01}),
+    # gamma's anneal spans the 6 steps of 4 images (24 images), so it moves across the resume
+    ({"loss": {"kind": "r3gan", "r1_gamma_anneal": 10.0, "r1_gamma_kimg": 0.024, "r1_interval": 1}},
+     {"ema_kimg": 0.01}),
 ])
 def test_signal_stop_then_resume_is_exact_with_schedules(tiny_config, tmp_path, monkeypatch, sections, schedule):
     straight = run(tiny_config(**sections, train={"steps": 6, **schedule, "out": str(tmp_path / "a")}))
@@ -214,6 +216,9 @@ def test_signal_stop_then_resume_is_exact_with_schedules(tiny_config, tmp_path, 
     a = all_tensors(load_checkpoint(straight.run_dir / "checkpoints" / "latest.pt"))
     b = all_tensors(load_checkpoint(stopped.run_dir / "checkpoints" / "latest.pt"))
     assert [k for k in a if not torch.equal(a[k], b[k])] == []
+    rows = [[json.loads(line) for line in (result.run_dir / "stats.jsonl").read_text().splitlines()]
+            for result in (straight, stopped)]
+    assert [row.get("r1_gamma") for row in rows[0]] == [row.get("r1_gamma") for row in rows[1]]
 
 
 def test_progress_bar_and_worker_processes(tiny_config, capsys):

@@ -199,11 +199,12 @@ class LossConfig:
         check_number("loss.drift", self.drift, allow_zero=True)
         check_number("loss.r1_gamma", self.r1_gamma, allow_zero=True)
         check_int("loss.r1_interval", self.r1_interval, 1)
-        check_number("loss.r1_gamma_anneal", self.r1_gamma_anneal)
-        check_number("loss.r1_gamma_kimg", self.r1_gamma_kimg)
-        if self.r1_gamma_anneal < 1:
+        anneal = self.r1_gamma_anneal
+        if isinstance(anneal, (int, float)) and not isinstance(anneal, bool) and anneal < 1:  # 0 and 0.5 alike
             raise ReelganError(f"loss.r1_gamma_anneal must be 1 or more (gamma starts at this multiple of r1_gamma "
-                               f"and falls to it; 1 keeps it constant); got {self.r1_gamma_anneal!r}")
+                               f"and falls to it; 1 keeps it constant); got {anneal!r}")
+        check_number("loss.r1_gamma_anneal", anneal)
+        check_number("loss.r1_gamma_kimg", self.r1_gamma_kimg)
         for op in self.augment_ops:
             check_choice("augment", op, AUGMENTS)
         if "auto" in self.augment and self.augment.strip() != "auto":
@@ -441,11 +442,20 @@ def build_config(preset: str = "default", toml: dict | None = None, overrides: d
     explicit overrides (CLI flags), each winning over the ones before."""
     if preset not in PRESETS:
         raise ReelganError(f"preset must be one of {', '.join(PRESETS)}; got {preset!r}")
-    data = merge(merge(PRESETS[preset], toml or {}), overrides or {})
-    train = data.get("train", {})
-    if "ema_decay" in train and "ema_kimg" not in train:  # an EMA decay per step asked for means that decay
-        train["ema_kimg"] = 0.0
+    preset_data, toml, overrides = (_one_ema_choice(layer) for layer in (PRESETS[preset], toml or {}, overrides or {}))
+    data = merge(merge(preset_data, toml), overrides)
     return RunConfig.from_dict(merge(_recipe(data), data))
+
+
+def _one_ema_choice(layer: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """A config layer that sets one of the EMA's two fields decides both, so the later layer's EMA wins whole:
+    ema_decay alone means a decay per step (ema_kimg 0); ema_kimg alone a half-life with the EMA on, even over
+    a preset's ema_decay 0."""
+    train = layer.get("train")
+    if not isinstance(train, dict) or ("ema_decay" in train) == ("ema_kimg" in train):
+        return layer
+    implied = {"ema_kimg": 0.0} if "ema_decay" in train else {"ema_decay": TrainConfig.ema_decay}
+    return merge(layer, {"train": implied | train})
 
 
 def _recipe(data: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:

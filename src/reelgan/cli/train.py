@@ -7,7 +7,7 @@ import json
 import os
 from typing import Any
 
-from ..config import PRESETS, build_config, load_toml
+from ..config import PRESETS, LossConfig, TrainConfig, build_config, load_toml
 from ..errors import ReelganError
 from .common import add_command
 
@@ -95,10 +95,10 @@ def add_parser(subparsers) -> None:
     loss.add_argument("--r1-gamma", type=float, help="R1 gamma for ns-r1 (R1 + R2 for r3gan)")
     loss.add_argument("--r1-interval", type=int, help="lazy R1 interval in critic steps")
     loss.add_argument("--r1-gamma-anneal", type=float, help="gamma starts at this multiple of --r1-gamma and falls "
-                      "to it by a cosine, as R3GAN's does, over --max-minutes or else --r1-gamma-kimg (default 10; "
-                      "1: constant)")
+                      "to it by a cosine, as R3GAN's does, over --max-minutes or else --r1-gamma-kimg (default "
+                      f"{LossConfig.r1_gamma_anneal:g}; 1: constant)")
     loss.add_argument("--r1-gamma-kimg", type=float, help="without --max-minutes, gamma's anneal ends after this "
-                      "many thousand images (default 256: the default 4,000 steps of 64)")
+                      f"many thousand generated images (steps x --g-batch; default {LossConfig.r1_gamma_kimg:g})")
     loss.add_argument("--augment", help="DiffAugment policy, e.g. translation,cutout,color ('' = off; default "
                       "auto: translation,cutout (+color for RGB) under 5,000 images)")
     tr = p.add_argument_group("schedule")
@@ -114,7 +114,7 @@ def add_parser(subparsers) -> None:
     tr.add_argument("--ema", type=float, help="generator EMA decay per step, instead of --ema-kimg's half-life (0 "
                     "disables the EMA)")
     tr.add_argument("--ema-kimg", type=float, help="generator EMA half-life in thousands of images, ramped up "
-                    "early in the run (default 10; 0: --ema's decay per step)")
+                    f"early in the run (default {TrainConfig.ema_kimg:g}; 0: --ema's decay per step)")
     tr.add_argument("--seed", type=int, help="seed of every RNG (default 0)")
     tr.add_argument("--max-minutes", type=float, help="stop with a checkpoint after this much wall time")
     run = p.add_argument_group("machine and outputs")

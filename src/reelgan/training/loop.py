@@ -383,6 +383,14 @@ class Trainer:
         self.best = state.get("best")
         fraction = state.get("run_fraction", 0.0)  # absent in checkpoints written before schedules followed time
         self.fraction_at_resume = float(fraction) if isinstance(fraction, (int, float)) else 0.0
+        budget_s = 60 * (self.config.train.max_minutes or 0)
+        if budget_s and self.fraction_at_resume >= 1.0:
+            # The run had spent its budget, so its schedules had ended (with --lr-decay at a learning rate of
+            # 0). More time then stretches them over the whole run, as more --steps does for a run by steps.
+            self.fraction_at_resume = self.elapsed_s / (self.elapsed_s + budget_s)
+            self.notices.append(f"this run had spent its time budget: gamma's anneal and --lr-decay now run over "
+                                f"its {self.elapsed_s / 60:.1f} minutes so far and the new {budget_s / 60:g}, from "
+                                f"{100 * self.fraction_at_resume:.0f}% of the way")
         try:
             restore_rng_state(state["rng"])
         except (KeyError, TypeError, ValueError, RuntimeError, AttributeError):
@@ -546,6 +554,9 @@ class Trainer:
             "time_s": round(self.elapsed_s, 3), "steps_per_s": round(steps / max(seconds, 1e-9), 4),
             "lr_g": self.opt_G.param_groups[0]["lr"], "lr_d": self.opt_D.param_groups[0]["lr"],
         }
+        lc = self.config.loss
+        if lc.kind in LAZY_REGULARISED and lc.r1_gamma > 0:
+            row["r1_gamma"] = round(self.r1_gamma(), 6)  # where the anneal is at this step
         row.update({key: round(float(total) / count, 6) for key, (total, count) in sums.items()})
         if self.world.is_main:
             with (self.run_dir / "stats.jsonl").open("a") as handle:
