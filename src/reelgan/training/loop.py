@@ -275,6 +275,11 @@ class Trainer:
             for group in optimiser.param_groups:
                 group["lr"] = lr * scale
 
+    def penalised(self) -> bool:
+        """Whether this run's loss takes the lazy R1 (+ R2) penalty, whose strength `r1_gamma` gives."""
+        lc = self.config.loss
+        return lc.kind in LAZY_REGULARISED and lc.r1_gamma > 0
+
     def r1_gamma(self) -> float:
         """This step's gamma: a cosine from --r1-gamma-anneal x --r1-gamma at the start down to --r1-gamma at
         the end of the time budget, or after --r1-gamma-kimg thousand images without one (constant for an
@@ -312,8 +317,7 @@ class Trainer:
         for _ in range(tc.n_critic):
             real, labels = next(self.stream)
             z = self._latents(tc.batch)
-            apply_r1 = (lc.kind in LAZY_REGULARISED and lc.r1_gamma > 0
-                        and self.critic_steps % lc.r1_interval == 0)
+            apply_r1 = self.penalised() and self.critic_steps % lc.r1_interval == 0
             result = self.loss.critic_phase(real, labels, z, apply_r1=apply_r1,
                                             r1_gamma=self.r1_gamma() if apply_r1 else None)
             self._optimise(self.opt_D, result.loss)
@@ -554,8 +558,7 @@ class Trainer:
             "time_s": round(self.elapsed_s, 3), "steps_per_s": round(steps / max(seconds, 1e-9), 4),
             "lr_g": self.opt_G.param_groups[0]["lr"], "lr_d": self.opt_D.param_groups[0]["lr"],
         }
-        lc = self.config.loss
-        if lc.kind in LAZY_REGULARISED and lc.r1_gamma > 0:
+        if self.penalised():
             row["r1_gamma"] = round(self.r1_gamma(), 6)  # where the anneal is at this step
         row.update({key: round(float(total) / count, 6) for key, (total, count) in sums.items()})
         if self.world.is_main:
