@@ -9,6 +9,8 @@ For S seeds and every class c, the generator draws x(seed, c). Then:
   more when changing the class changes as much as drawing another image;
 - class accuracy: the share of samples whose nearest class mean in the domain feature space (means of the
   real images' features per class) is the class asked for (chance: 1 / classes);
+- real accuracy: the same measure for the real images themselves, each left out of its own class mean: the
+  ceiling of class accuracy in this feature space (how far apart the classes are to the extractor);
 - intra-FID: FID of each class's samples against that class's real images in the domain feature space,
   averaged over classes (few real images per class bias it upwards: compare runs, not absolute values).
 
@@ -46,6 +48,22 @@ def real_by_class(data: str, resolution: int, channels: int, class_depth: int) -
     return list(dataset.class_names), {c: torch.stack(v) for c, v in images.items()}
 
 
+def real_accuracy(real_features: dict[int, np.ndarray]) -> float:
+    """Nearest-class-mean accuracy of the real images, each one left out of its own class's mean."""
+    classes = len(real_features)
+    means = np.stack([real_features[c].mean(axis=0) for c in range(classes)])  # (C, D)
+    correct = total = 0
+    for c in range(classes):
+        feats, n = real_features[c], len(real_features[c])
+        distances = ((feats[:, None, :] - means[None]) ** 2).sum(-1)  # (n, C)
+        if n > 1:  # the own class's mean without the item: (n * mean - x) / (n - 1)
+            own = (n * means[c][None] - feats) / (n - 1)
+            distances[:, c] = ((feats - own) ** 2).sum(-1)
+        correct += int((distances.argmin(axis=1) == c).sum())
+        total += n
+    return correct / total
+
+
 def measure(generator: str, data: str, extractor_path: str | None, seeds: int, class_depth: int) -> dict:
     G = load_generator(generator)
     names, real = real_by_class(data, G.resolution, G.channels, class_depth)
@@ -67,6 +85,7 @@ def measure(generator: str, data: str, extractor_path: str | None, seeds: int, c
             "seeds": seeds, "class_change": round(float(class_change), 4), "seed_change": round(float(seed_change), 4),
             "distinctness": round(float(class_change / seed_change), 3),
             "class_accuracy": round(correct / (classes * seeds), 3), "chance": round(1 / classes, 3),
+            "real_accuracy": round(real_accuracy(real_features), 3),
             "intra_fid": round(float(np.mean(intra)), 2)}
 
 

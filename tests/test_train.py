@@ -187,8 +187,14 @@ def test_ema_tracks_the_generator(tiny_config):
     config = tiny_config(train={"ema_decay": 0.0, "steps": 2})
     result = run(config)
     state = load_checkpoint(result.run_dir / "checkpoints" / "latest.pt")
+    statistics = ("running_mean", "running_var", "num_batches_tracked")
     for name, tensor in state["G"].items():
-        assert torch.equal(tensor, state["G_ema"][name])  # decay 0: the average is the latest weights
+        if not name.endswith(statistics):
+            assert torch.equal(tensor, state["G_ema"][name])  # decay 0: the average is the latest weights
+    # its batch-norm statistics are measured on those weights (standing statistics), not copied from G's
+    # last training batches
+    means = [name for name in state["G"] if name.endswith("running_mean")]
+    assert means and all(not torch.equal(state["G"][n], state["G_ema"][n]) for n in means)
 
 
 @pytest.mark.parametrize("sections,schedule", [

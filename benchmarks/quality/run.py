@@ -231,7 +231,7 @@ def train_reelgan(job: dict[str, Any]) -> dict[str, Any]:
         trainer.check_finite()
         spec = generator_spec(config.to_dict(), trainer.class_names, trainer.step_count)
         stem = f"{len(log['snapshots']) + 1:03d}-{int(round(minutes * 60)):05d}s"
-        path = export_generator(trainer.G_ema, spec, out / "snapshots", stem=stem)
+        path = export_generator(trainer.sampling_generator(), spec, out / "snapshots", stem=stem)
         log["snapshots"].append({"minutes": minutes, "step": trainer.step_count,
                                  "kimg": round(trainer.batches_consumed * batch / 1000, 3), "path": str(path)})
         print(f"  {minutes:6.2f} min  step {trainer.step_count}", flush=True)

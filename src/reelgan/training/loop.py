@@ -32,7 +32,9 @@ from ..errors import ReelganError
 from ..gan.checkpoint import capture_rng_state, load_checkpoint, restore_rng_state, save_checkpoint
 from ..gan.generator import Generator, export_generator, generator_spec, weights_hash
 from ..gan.kinds import KINDS
+from ..gan.standing_stats import recompute_batch_norm
 from ..gan.losses import LAZY_REGULARISED, RELATIVISTIC, GANLoss
+from ..gan.nets import ImageGenerator
 from ..gan.nets.check import load_state_checked
 from ..media import make_grid, save_png
 from ..paths import read_jsonl, remove_stale_temps
@@ -119,6 +121,7 @@ class Trainer:
         self.fraction_at_resume = 0.0  # run_fraction() when the checkpoint this session resumed was written
         self.extractor = self._metrics_extractor()  # fails here, before a run folder exists
         self.fixed_z, self.fixed_labels = self._fixed_latents()
+        self.standing_stats_step = -1  # the step at which G_ema's batch-norm statistics were last measured
         if resume is not None:
             self._load_state(resume)
         self.stream = self._real_batches()
@@ -196,7 +199,7 @@ class Trainer:
         tc = self.config.train
         spec = generator_spec(self.config.to_dict(), self.class_names, self.step_count)
         with self._isolated_rng():
-            G, fake = Generator(self.G_ema, spec, self.device), None
+            G, fake = Generator(self.sampling_generator(), spec, self.device), None
             if self.world.distributed:
                 part = self.world.part(tc.metrics_n)
                 own = self.extractor.features(G.sample(part.stop - part.start, seed=part.start))
@@ -407,16 +410,30 @@ class Trainer:
         dies between checkpoints.
         """
         self.check_finite()
+        self.sampling_generator()  # the checkpoint's G_ema is the one its exports sample
         path = self.run_dir / "checkpoints" / "latest.pt"
         save_checkpoint(self.state_dict(), path)
         self.export()
         return path
 
+    def sampling_generator(self) -> torch.nn.Module:
+        """G_ema with its batch-norm statistics measured on its own weights (gan/standing_stats.py): what every
+        grid, metric, copy audit, export and checkpoint of the run samples.
+
+        Each EMA update copies the live G's statistics, measured on other weights; on the benchmark's
+        Fashion-MNIST run, measuring them again cut the FID of every snapshot (benchmarks/RESULTS.md). Training
+        never reads G_ema's statistics and the next update replaces them, so this changes no step.
+        """
+        if self.standing_stats_step != self.step_count and isinstance(self.G_ema, ImageGenerator):
+            recompute_batch_norm(self.G_ema)
+            self.standing_stats_step = self.step_count
+        return self.G_ema
+
     def write_samples(self) -> Path:
         """A grid of G_ema on the fixed latents, as samples/<step>.png with AI-generation metadata."""
         with torch.no_grad():
             labels = None if self.fixed_labels is None else self.fixed_labels.to(self.device)
-            images = self.G_ema(self.fixed_z.to(self.device), labels).float().cpu()  # (N, C, H, W)
+            images = self.sampling_generator()(self.fixed_z.to(self.device), labels).float().cpu()  # (N, C, H, W)
         nrow = None
         if images.dim() == 5:  # clips (N, C, T, H, W): one row of frames per clip, at most 8 clips
             images = images[:8].transpose(1, 2)  # (n, T, C, H, W)
@@ -432,7 +449,7 @@ class Trainer:
     def export(self) -> Path:
         """The shareable generator: generator.safetensors + generator.json in the run folder."""
         spec = generator_spec(self.config.to_dict(), self.class_names, self.step_count)
-        return export_generator(self.G_ema, spec, self.run_dir)
+        return export_generator(self.sampling_generator(), spec, self.run_dir)
 
     # ---- the loop -----------------------------------------------------------------------------------------
 
@@ -518,7 +535,8 @@ class Trainer:
         training = torch.stack([self.dataset[i][0] for i in range(images)])  # (N, C, R, R), the unmirrored set
         spec = generator_spec(self.config.to_dict(), self.class_names, self.step_count)
         with self._isolated_rng():
-            report, _ = audit_generator(Generator(self.G_ema, spec, self.device), training, n=COPY_CHECK_SAMPLES)
+            report, _ = audit_generator(Generator(self.sampling_generator(), spec, self.device), training,
+                                        n=COPY_CHECK_SAMPLES)
         share = len(report["flagged"]) / report["samples"]
         result = {"step": self.step_count, "images": images, "samples": report["samples"],
                   "flagged": len(report["flagged"]), "share": round(share, 4),
