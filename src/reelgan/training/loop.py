@@ -32,10 +32,10 @@ from ..errors import ReelganError
 from ..gan.checkpoint import capture_rng_state, load_checkpoint, restore_rng_state, save_checkpoint
 from ..gan.generator import Generator, export_generator, generator_spec, weights_hash
 from ..gan.kinds import KINDS
-from ..gan.standing_stats import recompute_batch_norm
 from ..gan.losses import LAZY_REGULARISED, RELATIVISTIC, GANLoss
 from ..gan.nets import ImageGenerator
 from ..gan.nets.check import load_state_checked
+from ..gan.standing_stats import recompute_batch_norm
 from ..media import make_grid, save_png
 from ..paths import read_jsonl, remove_stale_temps
 from ..progress import TrainingProgress
