@@ -48,12 +48,10 @@ def real_by_class(data: str, resolution: int, channels: int, class_depth: int) -
     return list(dataset.class_names), {c: torch.stack(v) for c, v in images.items()}
 
 
-def real_accuracy(real_features: dict[int, np.ndarray]) -> float:
-    """Nearest-class-mean accuracy of the real images, each one left out of its own class's mean."""
-    classes = len(real_features)
-    means = np.stack([real_features[c].mean(axis=0) for c in range(classes)])  # (C, D)
+def real_accuracy(real_features: dict[int, np.ndarray], means: np.ndarray) -> float:
+    """Nearest-class-mean accuracy of the real images, each one left out of its own class's mean (C, D)."""
     correct = total = 0
-    for c in range(classes):
+    for c in range(len(means)):
         feats, n = real_features[c], len(real_features[c])
         distances = ((feats[:, None, :] - means[None]) ** 2).sum(-1)  # (n, C)
         if n > 1:  # the own class's mean without the item: (n * mean - x) / (n - 1)
@@ -85,7 +83,7 @@ def measure(generator: str, data: str, extractor_path: str | None, seeds: int, c
             "seeds": seeds, "class_change": round(float(class_change), 4), "seed_change": round(float(seed_change), 4),
             "distinctness": round(float(class_change / seed_change), 3),
             "class_accuracy": round(correct / (classes * seeds), 3), "chance": round(1 / classes, 3),
-            "real_accuracy": round(real_accuracy(real_features), 3),
+            "real_accuracy": round(real_accuracy(real_features, means), 3),
             "intra_fid": round(float(np.mean(intra)), 2)}
 
 

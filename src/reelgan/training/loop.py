@@ -420,9 +420,10 @@ class Trainer:
         """G_ema with its batch-norm statistics measured on its own weights (gan/standing_stats.py): what every
         grid, metric, copy audit, export and checkpoint of the run samples.
 
-        Each EMA update copies the live G's statistics, measured on other weights; on the benchmark's
-        Fashion-MNIST run, measuring them again cut the FID of every snapshot (benchmarks/RESULTS.md). Training
-        never reads G_ema's statistics and the next update replaces them, so this changes no step.
+        Each EMA update copies the live G's statistics, measured on other weights. Measuring them again removed
+        the late FID swings of the benchmark's Fashion-MNIST and twemoji runs; on Omniglot it was mixed
+        (benchmarks/RESULTS.md). Training never reads G_ema's statistics and the next update replaces them, so
+        this changes no step. Clip generators keep the copied statistics (their latents have another shape).
         """
         if self.standing_stats_step != self.step_count and isinstance(self.G_ema, ImageGenerator):
             recompute_batch_norm(self.G_ema)
