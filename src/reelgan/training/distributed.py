@@ -62,6 +62,13 @@ class World:
             f"reelgan/attempt{attempt}", store), rank=rank, world_size=size, timeout=COLLECTIVE_TIMEOUT)
         return cls(rank, size, local_rank, owns_group=True)
 
+    def wait_for_all(self) -> None:
+        """Return when every rank has reached this point. A run's last step is followed by rank 0's checkpoint,
+        samples and copy check; the other ranks wait for them here, so that no process leaves the group while
+        another still works in it (a rank that left early aborted with SIGABRT under a loaded CI machine)."""
+        if self.distributed:
+            self._collective(dist.barrier)
+
     def close(self) -> None:
         """Leave the process group this World joined. Without it, gloo's worker threads outlive the interpreter
         at exit and the process aborts (SIGABRT) after a run that went well."""

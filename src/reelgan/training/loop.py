@@ -643,7 +643,9 @@ def train(config: RunConfig, resume: str | Path | None = None, show_progress: bo
     """
     world = World.from_environment(pick_device(config.train.device).type)  # torchrun's processes, or this one
     try:
-        return _train_in(world, config, resume, show_progress)
+        result = _train_in(world, config, resume, show_progress)
+        world.wait_for_all()  # the processes leave together, once rank 0's last files are written
+        return result
     finally:
         world.close()
 
