@@ -59,6 +59,14 @@ def test_dry_run_prints_the_resolved_config_and_writes_nothing(tmp_path, capsys)
     assert not (tmp_path / "runs").exists()
 
 
+@pytest.mark.parametrize("argv, standing", [(["--no-standing-stats"], False), ([], True),
+                                            (["--preset", "paper"], False),
+                                            (["--preset", "paper", "--standing-stats"], True)])
+def test_standing_stats_flag_and_the_paper_preset(capsys, argv, standing):
+    assert main(["train", *argv, "--dry-run"]) == 0
+    assert json.loads(capsys.readouterr().out)["train"]["standing_stats"] is standing
+
+
 @pytest.mark.parametrize("argv, message", [
     (["train", "--data", "/no/such/folder"], "does not exist"),
     (["train", "--resolution", "48"], "power of two"),

@@ -6,9 +6,10 @@ import signal
 from pathlib import Path
 
 import pytest
+import safetensors.torch
 import torch
 
-from reelgan.config import RunConfig, with_added_fields
+from reelgan.config import RunConfig, build_config, with_added_fields
 from reelgan.errors import ReelganError
 from reelgan.gan.checkpoint import save_checkpoint
 from reelgan.gan.generator import load_generator
@@ -195,6 +196,22 @@ def test_ema_tracks_the_generator(tiny_config):
     # last training batches
     means = [name for name in state["G"] if name.endswith("running_mean")]
     assert means and all(not torch.equal(state["G"][n], state["G_ema"][n]) for n in means)
+    # the export a user samples holds the checkpoint's G_ema exactly, statistics included
+    exported = safetensors.torch.load_file(result.run_dir / "generator.safetensors")
+    assert exported.keys() == state["G_ema"].keys()
+    assert all(torch.equal(exported[name], state["G_ema"][name].cpu()) for name in exported)
+
+
+def test_no_standing_stats_keeps_the_copied_statistics_as_the_paper_preset_does(tiny_config):
+    config = tiny_config(train={"ema_decay": 0.0, "steps": 2, "standing_stats": False})
+    state = load_checkpoint(run(config).run_dir / "checkpoints" / "latest.pt")
+    for name, tensor in state["G"].items():
+        assert torch.equal(tensor, state["G_ema"][name])  # decay 0 and copied statistics: G itself
+    assert build_config(preset="paper").train.standing_stats is False
+    assert build_config(preset="paper-resnet").train.standing_stats is False
+    stored = RunConfig().to_dict()
+    del stored["train"]["standing_stats"]  # a run stored before the field: it sampled copied statistics
+    assert with_added_fields(stored)["train"]["standing_stats"] is False
 
 
 @pytest.mark.parametrize("sections,schedule", [

@@ -233,6 +233,9 @@ class TrainConfig:
     lr_decay: bool = False      # linear decay of both learning rates to 0 at the last step
     ema_decay: float = 0.999    # generator EMA decay per step when ema_kimg is 0 (warmed up early); 0: no EMA
     ema_kimg: float = 10.0      # EMA half-life in thousands of images, ramped up (StyleGAN2-ADA); 0: ema_decay
+    # G_ema's batch-norm statistics measured on its own weights before it samples (gan/standing_stats.py);
+    # False: the live G's, copied at each EMA update (the textbook loop's, and the paper presets').
+    standing_stats: bool = True
     seed: int = 0               # seeds every RNG of the run
     device: str = "auto"        # auto, cpu, cuda, mps
     precision: str = "auto"     # auto (bf16 autocast for images on a CPU with AMX/AVX512-BF16, else fp32), fp32, bf16
@@ -344,13 +347,15 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     "paper": {
         "loss": {"kind": "wgan-gp", "gp_weight": 10.0, "drift": 0.0, "augment": ""},
         "train": {"n_critic": 5, "lr_g": 1e-4, "lr_d": 1e-4, "beta1": 0.0, "beta2": 0.9, "batch": 64,
-                  "ema_decay": 0.0, "precision": "fp32"},
+                  "ema_decay": 0.0, "precision": "fp32",
+                  "standing_stats": False},
     },
     "paper-resnet": {
         "net": {"arch": "resnet", "g_width": 128, "d_width": 128, "max_width": 128},
         "loss": {"kind": "wgan-gp", "gp_weight": 10.0, "drift": 0.0, "augment": ""},
         "train": {"n_critic": 5, "lr_g": 2e-4, "lr_d": 2e-4, "beta1": 0.0, "beta2": 0.9, "batch": 64,
-                  "lr_decay": True, "ema_decay": 0.0, "precision": "fp32"},
+                  "lr_decay": True, "ema_decay": 0.0, "precision": "fp32",
+                  "standing_stats": False},
     },
     "default": {},
 }
@@ -373,7 +378,8 @@ CLIP_RECIPE: dict[str, dict[str, Any]] = {"net": {"g_width": 16, "d_width": 32, 
 
 # Fields added after runs were first stored, with the value that reproduces how those runs trained. A stored
 # config lacks them, and would otherwise pick up today's default when it resumes.
-ADDED_FIELDS: dict[tuple[str, str], Any] = {("loss", "r1_gamma_anneal"): 1.0, ("train", "ema_kimg"): 0.0}
+ADDED_FIELDS: dict[tuple[str, str], Any] = {("loss", "r1_gamma_anneal"): 1.0, ("train", "ema_kimg"): 0.0,
+                                            ("train", "standing_stats"): False}
 
 
 def with_added_fields(stored: dict[str, Any]) -> dict[str, Any]:

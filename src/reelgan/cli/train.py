@@ -40,7 +40,7 @@ FLAG_FIELDS: dict[str, tuple[str, str]] = {
     "steps": ("train", "steps"), "batch": ("train", "batch"), "g_batch": ("train", "g_batch"),
     "n_critic": ("train", "n_critic"), "lr_g": ("train", "lr_g"), "lr_d": ("train", "lr_d"),
     "lr_decay": ("train", "lr_decay"), "ema": ("train", "ema_decay"), "ema_kimg": ("train", "ema_kimg"),
-    "seed": ("train", "seed"),
+    "standing_stats": ("train", "standing_stats"), "seed": ("train", "seed"),
     "device": ("train", "device"), "precision": ("train", "precision"),
     "channels_last": ("train", "channels_last"), "workers": ("train", "workers"), "threads": ("train", "threads"),
     "log_every": ("train", "log_every"), "sample_every": ("train", "sample_every"),
@@ -115,6 +115,9 @@ def add_parser(subparsers) -> None:
                     "disables the EMA)")
     tr.add_argument("--ema-kimg", type=float, help="generator EMA half-life in thousands of images, ramped up "
                     f"early in the run (default {TrainConfig.ema_kimg:g}; 0: --ema's decay per step)")
+    tr.add_argument("--standing-stats", action=argparse.BooleanOptionalAction, help="measure the EMA generator's "
+                    "batch-norm statistics on its own weights before it samples (default on; --no-standing-stats: "
+                    "copy the training generator's, as before and under --preset paper)")
     tr.add_argument("--seed", type=int, help="seed of every RNG (default 0)")
     tr.add_argument("--max-minutes", type=float, help="stop with a checkpoint after this much wall time")
     run = p.add_argument_group("machine and outputs")

@@ -423,9 +423,11 @@ class Trainer:
         Each EMA update copies the live G's statistics, measured on other weights. Measuring them again removed
         the late FID swings of the benchmark's Fashion-MNIST and twemoji runs; on Omniglot it was mixed
         (benchmarks/RESULTS.md). Training never reads G_ema's statistics and the next update replaces them, so
-        this changes no step. Clip generators keep the copied statistics (their latents have another shape).
+        this changes no step. Clip generators, and runs with --no-standing-stats (the paper presets), keep the
+        copied statistics (clip latents have another shape).
         """
-        if self.standing_stats_step != self.step_count and isinstance(self.G_ema, ImageGenerator):
+        measure = self.config.train.standing_stats and isinstance(self.G_ema, ImageGenerator)
+        if measure and self.standing_stats_step != self.step_count:
             recompute_batch_norm(self.G_ema)
             self.standing_stats_step = self.step_count
         return self.G_ema

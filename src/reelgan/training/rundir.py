@@ -216,8 +216,9 @@ class RunLock:
 
 
 # What a resumed run may change: how long it runs, where, and how often it reports.
+# standing_stats changes what G_ema samples from the next checkpoint on, never a training step.
 RESUMABLE_FIELDS = {"steps", "max_minutes", "device", "workers", "threads", "log_every", "sample_every",
-                    "checkpoint_every"}
+                    "checkpoint_every", "standing_stats"}
 
 
 def check_resume_changes(stored: dict[str, dict[str, Any]], config: dict[str, dict[str, Any]]) -> None:
