@@ -173,3 +173,53 @@ def test_r3gan_generator_phase_needs_and_uses_real_images():
     assert result.loss.item() == pytest.approx(expected, rel=1e-5)
     result.loss.backward()
     assert (G.image.grad < 0).all()  # descending raises D(G(z)) towards D(real)
+
+
+class LinearClassCritic(LinearCritic):
+    """D(x) = <w, x>, and class logits V x: the auxiliary class loss has a closed form."""
+
+    def __init__(self, weight: torch.Tensor, classes: torch.Tensor):
+        super().__init__(weight)
+        self.classes = torch.nn.Parameter(classes)  # (K, features)
+
+    def forward(self, x, labels=None, with_logits=False):
+        scores = super().forward(x, labels)
+        return (scores, x.flatten(1) @ self.classes.T) if with_logits else scores
+
+
+@pytest.mark.parametrize("kind", ["r3gan", "ns-r1", "wgan-gp", "hinge"])
+def test_class_weight_adds_the_cross_entropy_of_real_images_for_the_critic_and_fakes_for_the_generator(kind):
+    torch.manual_seed(0)
+    critic = LinearClassCritic(torch.randn(1, 2, 2), torch.randn(3, 4))
+    fake_image = torch.randn(1, 2, 2)
+    G = ConstantGenerator(fake_image.clone())
+    real, labels, z = torch.randn(4, 1, 2, 2), torch.tensor([0, 2, 1, 2]), torch.randn(4, 2)
+    ce = torch.nn.functional.cross_entropy
+    without = GANLoss(LossConfig(kind=kind, augment="", class_weight=0.0), G, critic)
+    with_class = GANLoss(LossConfig(kind=kind, augment="", class_weight=0.5), G, critic)
+    torch.manual_seed(1)  # WGAN-GP draws its interpolation weights
+    base = without.critic_phase(real, labels, z)
+    torch.manual_seed(1)
+    result = with_class.critic_phase(real, labels, z)
+    real_ce = ce(real.flatten(1) @ critic.classes.T, labels).item()
+    assert "class_D" not in base.stats and result.stats["class_D"].item() == pytest.approx(real_ce, rel=1e-5)
+    assert result.loss.item() == pytest.approx(base.loss.item() + 0.5 * real_ce, rel=1e-5)
+    paired = real if kind == "r3gan" else None
+    base_g = without.generator_phase(z, labels, paired)
+    result_g = with_class.generator_phase(z, labels, paired)
+    fake_ce = ce(fake_image.flatten()[None].expand(4, -1) @ critic.classes.T, labels).item()
+    assert result_g.stats["class_G"].item() == pytest.approx(fake_ce, rel=1e-5)
+    assert result_g.loss.item() == pytest.approx(base_g.loss.item() + 0.5 * fake_ce, rel=1e-5)
+
+
+def test_class_weight_needs_labels_to_do_anything():
+    critic = LinearClassCritic(torch.randn(1, 2, 2), torch.randn(3, 4))
+    loss = GANLoss(LossConfig(kind="r3gan", augment="", class_weight=1.0), ConstantGenerator(torch.zeros(1, 2, 2)),
+                   critic)
+    result = loss.critic_phase(torch.randn(2, 1, 2, 2), None, torch.randn(2, 2))
+    assert "class_D" not in result.stats  # unconditional data: the class loss is off
+
+
+def test_class_weight_is_checked():
+    with pytest.raises(ReelganError, match="class_weight"):
+        LossConfig(class_weight=-1.0)

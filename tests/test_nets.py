@@ -216,3 +216,18 @@ def test_critic_norm_factory() -> None:
     assert isinstance(critic_norm("none", 8), nn.Identity)
     layer = critic_norm("layernorm", 8)
     assert isinstance(layer, nn.GroupNorm) and layer.num_groups == 1
+
+
+@pytest.mark.parametrize("arch", ["dcgan", "resnet"])
+def test_a_class_head_names_classes_and_leaves_the_scores_alone(arch):
+    critic = build_critic(arch, resolution=16, channels=1, width=8, max_width=16, num_classes=3, class_head=True)
+    x, labels = torch.randn(5, 1, 16, 16), torch.tensor([0, 1, 2, 0, 1])
+    scores, logits = critic(x, labels, with_logits=True)
+    assert scores.shape == (5,) and logits.shape == (5, 3)
+    assert torch.equal(scores, critic(x, labels))
+    plain = build_critic(arch, resolution=16, channels=1, width=8, max_width=16, num_classes=3)
+    assert not any("classify" in name for name in plain.state_dict())  # old checkpoints load as they were
+    with pytest.raises(ReelganError, match="no class head"):
+        plain(x, labels, with_logits=True)
+    with pytest.raises(ReelganError, match="needs classes"):
+        build_critic(arch, resolution=16, channels=1, width=8, max_width=16, class_head=True)

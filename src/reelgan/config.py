@@ -191,6 +191,9 @@ class LossConfig:
     r1_gamma_anneal: float = 10.0
     r1_gamma_kimg: float = 256.0  # the default 4,000 steps of 64 images
     augment: str = "auto"      # DiffAugment: translation,cutout,color list, "" = off, auto = on under 5k images
+    # With --cond: weight of the auxiliary class loss (AC-GAN, Odena et al. 2017). The critic learns to name
+    # the class of real images, the generator to make images named as their label; 0: projection alone.
+    class_weight: float = 0.0
 
     def __post_init__(self) -> None:
         check_field_types(self, "loss")
@@ -205,6 +208,7 @@ class LossConfig:
                                f"and falls to it; 1 keeps it constant); got {anneal!r}")
         check_number("loss.r1_gamma_anneal", anneal)
         check_number("loss.r1_gamma_kimg", self.r1_gamma_kimg)
+        check_number("loss.class_weight", self.class_weight, allow_zero=True)
         for op in self.augment_ops:
             check_choice("augment", op, AUGMENTS)
         if "auto" in self.augment and self.augment.strip() != "auto":
@@ -379,7 +383,7 @@ CLIP_RECIPE: dict[str, dict[str, Any]] = {"net": {"g_width": 16, "d_width": 32, 
 # Fields added after runs were first stored, with the value that reproduces how those runs trained. A stored
 # config lacks them, and would otherwise pick up today's default when it resumes.
 ADDED_FIELDS: dict[tuple[str, str], Any] = {("loss", "r1_gamma_anneal"): 1.0, ("train", "ema_kimg"): 0.0,
-                                            ("train", "standing_stats"): False}
+                                            ("train", "standing_stats"): False, ("loss", "class_weight"): 0.0}
 
 
 def with_added_fields(stored: dict[str, Any]) -> dict[str, Any]:

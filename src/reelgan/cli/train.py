@@ -37,6 +37,7 @@ FLAG_FIELDS: dict[str, tuple[str, str]] = {
     "r1_gamma": ("loss", "r1_gamma"), "r1_interval": ("loss", "r1_interval"),
     "r1_gamma_anneal": ("loss", "r1_gamma_anneal"),
     "r1_gamma_kimg": ("loss", "r1_gamma_kimg"), "augment": ("loss", "augment"),
+    "class_weight": ("loss", "class_weight"),
     "steps": ("train", "steps"), "batch": ("train", "batch"), "g_batch": ("train", "g_batch"),
     "n_critic": ("train", "n_critic"), "lr_g": ("train", "lr_g"), "lr_d": ("train", "lr_d"),
     "lr_decay": ("train", "lr_decay"), "ema": ("train", "ema_decay"), "ema_kimg": ("train", "ema_kimg"),
@@ -101,6 +102,9 @@ def add_parser(subparsers) -> None:
                       f"many thousand generated images (steps x --g-batch; default {LossConfig.r1_gamma_kimg:g})")
     loss.add_argument("--augment", help="DiffAugment policy, e.g. translation,cutout,color ('' = off; default "
                       "auto: translation,cutout (+color for RGB) under 5,000 images)")
+    loss.add_argument("--class-weight", type=float, help="with --cond: weight of the auxiliary class loss "
+                      "(the critic names each real image's class, the generator makes images named as their "
+                      f"label; default {LossConfig.class_weight:g}; 0: projection conditioning alone)")
     tr = p.add_argument_group("schedule")
     tr.add_argument("--steps", type=int, help="generator steps to train to")
     tr.add_argument("--batch", type=int, help="real images per critic step (default 64)")

@@ -43,7 +43,8 @@ def _image_generator(spec: dict[str, Any]) -> nn.Module:
 def _image_critic(config: RunConfig, num_classes: int) -> nn.Module:
     data, net = config.data, config.net
     return build_critic(net.arch, resolution=data.resolution, channels=data.channels, width=net.d_width,
-                        max_width=net.max_width, num_classes=num_classes, norm=net.critic_norm)
+                        max_width=net.max_width, num_classes=num_classes, norm=net.critic_norm,
+                        class_head=num_classes > 0 and config.loss.class_weight > 0)
 
 
 def _clip_generator(spec: dict[str, Any]) -> nn.Module:

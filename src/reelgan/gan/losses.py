@@ -9,6 +9,7 @@ losses add up.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 import torch
@@ -126,6 +127,23 @@ class GANLoss:
         with self.autocast:
             return network(*inputs).float()
 
+    def _score(self, critic: nn.Module, x: torch.Tensor, labels: torch.Tensor | None
+               ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """critic(x, labels) in float32: scores (B,), and class logits (B, classes) when the auxiliary class
+        loss is on (`class_weight` > 0 and labelled data), else None."""
+        if labels is None or self.config.class_weight == 0:
+            return self._autocast(critic, x, labels), None
+        with self.autocast if self.autocast is not None else contextlib.nullcontext():
+            scores, logits = critic(x, labels, with_logits=True)
+        return scores.float(), logits.float()
+
+    def _class_loss(self, logits: torch.Tensor, labels: torch.Tensor, name: str,
+                    stats: dict[str, torch.Tensor]) -> torch.Tensor:
+        """class_weight x the cross-entropy of the critic's class logits (B, classes) against labels (B,)."""
+        loss = F.cross_entropy(logits, labels)
+        stats[name] = loss.detach()
+        return self.config.class_weight * loss
+
     def generate(self, z: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
         """G(z) (images or clips), under autocast when it is on, returned in float32."""
         return self._autocast(self.G, z, labels)
@@ -159,10 +177,13 @@ class GANLoss:
         losses, stats = [], {}
         for name, critic in self.critics.items():
             suffix = f"_{name}" if name else ""
-            real_scores, fake_scores = self._autocast(critic, both, both_labels).split(batch)  # each (B,)
+            scores, logits = self._score(critic, both, both_labels)
+            real_scores, fake_scores = scores.split(batch)  # each (B,)
             loss = self.critic_loss(real_scores, fake_scores)
             stats.update({f"loss_D{suffix}": loss.detach(), f"score_real{suffix}": real_scores.detach().mean(),
                           f"score_fake{suffix}": fake_scores.detach().mean()})
+            if logits is not None:  # the critic learns to name the real images' classes only
+                loss = loss + self._class_loss(logits[:batch], labels, f"class_D{suffix}", stats)
             if interpolates is not None:
                 loss = loss + self._wgan_regularisers(critic, interpolates, labels, real_scores, suffix, stats)
             if apply_r1:
@@ -212,10 +233,15 @@ class GANLoss:
         losses, stats = [], {}
         for name, critic in self.critics.items():
             if relativistic:
-                real_scores, fake_scores = self._autocast(critic, both, both_labels).split(len(z))
+                scores, logits = self._score(critic, both, both_labels)
+                real_scores, fake_scores = scores.split(len(z))
                 loss = relativistic_generator_loss(fake_scores, real_scores)
+                logits = None if logits is None else logits[len(z):]
             else:
-                loss = self.generator_loss(self._autocast(critic, fake, labels))
+                scores, logits = self._score(critic, fake, labels)
+                loss = self.generator_loss(scores)
+            if logits is not None:  # the fakes are to be named as the class they were asked for
+                loss = loss + self._class_loss(logits, labels, f"class_G{'_' + name if name else ''}", stats)
             if name:
                 stats[f"loss_G_{name}"] = loss.detach()
             losses.append(loss)

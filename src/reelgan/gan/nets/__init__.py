@@ -27,12 +27,13 @@ def build_generator(arch: str, *, resolution: int, channels: int, latent_dim: in
 
 
 def build_critic(arch: str, *, resolution: int, channels: int, width: int = 64, max_width: int = 256,
-                 num_classes: int = 0, norm: str = "none") -> ImageCritic:
+                 num_classes: int = 0, norm: str = "none", class_head: bool = False) -> ImageCritic:
     """Build the critic of architecture `arch` ("dcgan" or "resnet").
 
-    `norm` is "none" or "layernorm" (per-sample; critics never use batch norm). Other arguments as
-    in `build_generator`. Raises `ReelganError` on a bad value.
+    `norm` is "none" or "layernorm" (per-sample; critics never use batch norm). `class_head` adds the class
+    logits of the auxiliary class loss (needs `num_classes`). Other arguments as in `build_generator`.
+    Raises `ReelganError` on a bad value.
     """
     check_choice("arch", arch, ARCHITECTURES)
     return _CRITICS[arch](resolution=resolution, channels=channels, width=width, max_width=max_width,
-                          num_classes=num_classes, norm=norm)
+                          num_classes=num_classes, norm=norm, class_head=class_head)

@@ -85,7 +85,7 @@ class DCGANCritic(ImageCritic):
     """
 
     def __init__(self, *, resolution: int, channels: int, width: int = 64, max_width: int = 256,
-                 num_classes: int = 0, norm: str = "none") -> None:
+                 num_classes: int = 0, norm: str = "none", class_head: bool = False) -> None:
         super().__init__(resolution=resolution, channels=channels, num_classes=num_classes, width=width,
                          max_width=max_width)
         w = self.stage_width
@@ -103,11 +103,12 @@ class DCGANCritic(ImageCritic):
             ]
             in_channels = w(size)
         self.features = nn.Sequential(*layers)
-        self.head = ProjectionHead(4 * 4 * in_channels, num_classes)
+        self.head = ProjectionHead(4 * 4 * in_channels, num_classes, class_head)
         _init_dcgan(self)
 
-    def forward(self, x: Tensor, labels: Tensor | None = None) -> Tensor:
-        """Score images x (B, channels, H, W); returns (B,) raw scores."""
+    def forward(self, x: Tensor, labels: Tensor | None = None,
+                with_logits: bool = False) -> Tensor | tuple[Tensor, Tensor]:
+        """Score images x (B, channels, H, W); returns (B,) raw scores (and class logits, see ProjectionHead)."""
         h = self.features(x)  # (B, C, H, W) -> (B, w, 4, 4)
         h = h.flatten(1)  # (B, w, 4, 4) -> (B, w*4*4)
-        return self.head(h, labels)
+        return self.head(h, labels, with_logits)

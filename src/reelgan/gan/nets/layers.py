@@ -149,9 +149,11 @@ class ProjectionHead(nn.Module):
 
     score = linear(h) + sum(embed(labels) * h, dim=1); with `num_classes == 0` just linear(h).
     Weights are Xavier-uniform and the bias zero, as in the projection discriminator's code.
+    With `class_head`, a second linear layer names the class of h (logits (B, num_classes)) for the
+    auxiliary class loss of `loss.class_weight` (AC-GAN, Odena et al. 2017).
     """
 
-    def __init__(self, in_features: int, num_classes: int = 0) -> None:
+    def __init__(self, in_features: int, num_classes: int = 0, class_head: bool = False) -> None:
         super().__init__()
         self.num_classes = num_classes
         self.linear = nn.Linear(in_features, 1)
@@ -160,11 +162,23 @@ class ProjectionHead(nn.Module):
         if num_classes > 0:
             self.embed = nn.Embedding(num_classes, in_features)
             nn.init.xavier_uniform_(self.embed.weight)
+        if class_head:
+            if num_classes == 0:
+                raise ReelganError("a class head needs classes: train with --cond on labelled data")
+            self.classify = nn.Linear(in_features, num_classes)
+            nn.init.xavier_uniform_(self.classify.weight)
+            nn.init.zeros_(self.classify.bias)
 
-    def forward(self, h: Tensor, labels: Tensor | None = None) -> Tensor:
-        """Score pooled or flattened features h (B, F); returns (B,)."""
+    def forward(self, h: Tensor, labels: Tensor | None = None,
+                with_logits: bool = False) -> Tensor | tuple[Tensor, Tensor]:
+        """Score pooled or flattened features h (B, F); returns (B,), and the class logits (B, num_classes)
+        too when `with_logits` (critics built with `class_head` only)."""
         labels = check_labels(labels, self.num_classes, h.shape[0])
         out = self.linear(h).squeeze(1)  # (B, 1) -> (B,)
         if labels is not None:
             out = out + torch.sum(self.embed(labels) * h, dim=1)
+        if with_logits:
+            if not hasattr(self, "classify"):
+                raise ReelganError("this critic has no class head: build it with class_head=True")
+            return out, self.classify(h)
         return out

@@ -149,7 +149,7 @@ class ResNetCritic(ImageCritic):
     """
 
     def __init__(self, *, resolution: int, channels: int, width: int = 64, max_width: int = 256,
-                 num_classes: int = 0, norm: str = "none") -> None:
+                 num_classes: int = 0, norm: str = "none", class_head: bool = False) -> None:
         super().__init__(resolution=resolution, channels=channels, num_classes=num_classes, width=width,
                          max_width=max_width)
         w = self.stage_width
@@ -161,10 +161,11 @@ class ResNetCritic(ImageCritic):
         ]
         blocks += [ResBlockDown(w(8), w(8), norm, downsample=False) for _ in range(2)]
         self.blocks = nn.Sequential(*blocks)
-        self.head = ProjectionHead(w(8), num_classes)
+        self.head = ProjectionHead(w(8), num_classes, class_head)
 
-    def forward(self, x: Tensor, labels: Tensor | None = None) -> Tensor:
-        """Score images x (B, channels, H, W); returns (B,) raw scores."""
+    def forward(self, x: Tensor, labels: Tensor | None = None,
+                with_logits: bool = False) -> Tensor | tuple[Tensor, Tensor]:
+        """Score images x (B, channels, H, W); returns (B,) raw scores (and class logits, see ProjectionHead)."""
         h = self.blocks(self.first(x))  # (B, C, H, W) -> (B, w8, 8, 8)
         h = torch.relu(h).mean(dim=(2, 3))  # (B, w8, 8, 8) -> (B, w8)
-        return self.head(h, labels)
+        return self.head(h, labels, with_logits)
