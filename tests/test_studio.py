@@ -270,6 +270,7 @@ def test_the_page_trains_stops_resumes_and_renders_a_film(page, runs, tmp_path):
     wait_for(lambda: job.run_dir is not None and (job.run_dir / "stats.jsonl").is_file(), timeout=120)
     stop = wait_for(lambda: driver.find_elements(By.CSS_SELECTOR, ".job.running button.stop"), timeout=20)
     shoot(driver, "train")
+    time.sleep(3)  # the page refreshes its jobs every 2.5 s: the button must be the same element after it
     stop[0].click()
     wait_for(lambda: job.status == "stopped", timeout=60)
     assert (job.run_dir / "checkpoints" / "latest.pt").is_file()  # the stop saved a checkpoint

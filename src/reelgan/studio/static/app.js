@@ -45,42 +45,77 @@ $("train-form").addEventListener("submit", async (event) => {
 
 function fmtTime(s) { if (s === null || s === undefined) return ""; const m = Math.floor(s / 60); return `${m}:${String(Math.round(s % 60)).padStart(2, "0")}`; }
 
+// The job list and the run cards are updated in place, keyed by id, rather than rebuilt on every
+// refresh: a rebuilt Stop button under the pointer swallows the click that was meant for it.
+function keyedChild(box, selector, key, make) {
+  let el = box.querySelector(`${selector}[data-key="${CSS.escape(String(key))}"]`);
+  if (!el) { el = make(); el.dataset.key = String(key); }
+  box.appendChild(el);  // appending an existing child moves it: the order follows the server's
+  return el;
+}
+
+function dropOthers(box, keep) {
+  for (const el of [...box.children]) if (!keep.has(el.dataset.key)) el.remove();
+}
+
 function renderJobs(jobs) {
   const box = $("jobs");
-  box.innerHTML = "";
   if (!jobs.length) { box.textContent = "No jobs yet."; return; }
+  if (box.firstChild && box.firstChild.nodeType === Node.TEXT_NODE) box.textContent = "";
   for (const job of jobs) {
-    const div = document.createElement("div");
+    const div = keyedChild(box, ".job", job.id, () => {
+      const d = document.createElement("div");
+      d.dataset.job = job.id;
+      d.innerHTML = '<div class="job-head"></div><div class="job-error"></div><pre></pre>';
+      return d;
+    });
     div.className = `job ${job.status}`;
-    div.dataset.job = job.id;
     const eta = job.eta_s !== null ? ` · about ${fmtTime(job.eta_s)} left` : "";
-    div.innerHTML = `<b>${job.kind} #${job.id}</b> <span class="status">${job.status}</span>${eta} · ${fmtTime(job.elapsed_s)} ${job.run ? "· " + job.run : ""}`;
-    if (job.error) { const e = document.createElement("div"); e.className = "job-error"; e.textContent = job.error; div.appendChild(e); }
-    const pre = document.createElement("pre"); pre.textContent = job.log.join("\n"); div.appendChild(pre);
-    if (job.status === "running") {
-      const stop = document.createElement("button");
+    div.querySelector(".job-head").innerHTML = `<b>${job.kind} #${job.id}</b> <span class="status">${job.status}</span>${eta} · ${fmtTime(job.elapsed_s)} ${job.run ? "· " + job.run : ""}`;
+    const error = div.querySelector(".job-error");
+    error.textContent = job.error || "";
+    error.hidden = !job.error;
+    const log = job.log.join("\n");
+    const pre = div.querySelector("pre");
+    if (pre.textContent !== log) pre.textContent = log;
+    let stop = div.querySelector("button.stop");
+    if (job.status === "running" && !stop) {
+      stop = document.createElement("button");
       stop.textContent = "Stop (saves a checkpoint)";
       stop.className = "stop";
       stop.addEventListener("click", () => api("stop", { job: job.id }).then(refresh).catch(() => {}));
       div.appendChild(stop);
+    } else if (job.status !== "running" && stop) {
+      stop.remove();
     }
-    box.appendChild(div);
     if (job.kind === "film" && job.id === state.filmJob) showFilm(job);
   }
+  dropOthers(box, new Set(jobs.map((j) => String(j.id))));
 }
 
 function renderRuns(runs) {
   const box = $("runs");
-  box.innerHTML = "";
   for (const run of runs) {
-    const card = document.createElement("div");
-    card.className = "run-card";
-    card.dataset.run = run.name;
-    card.innerHTML = `<div><b>${run.name}</b></div><div>step ${run.step}${run.training ? " · training" : ""}</div>`;
-    if (run.samples) { const img = document.createElement("img"); img.src = `${run.samples}?t=${Date.now()}`; img.alt = run.name; card.prepend(img); }
-    card.addEventListener("click", () => { state.detail = run.name; refreshDetail(); });
-    box.appendChild(card);
+    const card = keyedChild(box, ".run-card", run.name, () => {
+      const c = document.createElement("div");
+      c.className = "run-card";
+      c.dataset.run = run.name;
+      c.innerHTML = '<img hidden><div><b></b></div><div class="run-step"></div>';
+      c.querySelector("b").textContent = run.name;
+      c.querySelector("img").alt = run.name;
+      c.addEventListener("click", () => { state.detail = run.name; refreshDetail(); });
+      return c;
+    });
+    card.querySelector(".run-step").textContent = `step ${run.step}${run.training ? " · training" : ""}`;
+    const img = card.querySelector("img");
+    // A new step means new samples on disk: only then is the picture fetched again.
+    if (run.samples && img.dataset.step !== String(run.step)) {
+      img.src = `${run.samples}?step=${run.step}`;
+      img.dataset.step = String(run.step);
+    }
+    img.hidden = !run.samples;
   }
+  dropOthers(box, new Set(runs.map((r) => r.name)));
   for (const select of [$("explore-run"), $("film-run")]) {
     const keep = select.value;
     const names = runs.filter((r) => r.explorable).map((r) => r.name);
@@ -269,17 +304,20 @@ $("script-file").addEventListener("change", (event) => {
   reader.readAsText(file);
 });
 $("render").addEventListener("click", () => api("film", { script: $("script").value, run: $("film-run").value || null }).then((job) => {
-  state.filmJob = job.id; $("film-video").hidden = true; $("film-files").textContent = "rendering..."; refresh();
+  state.filmJob = job.id; $("film-video").hidden = true; $("film-files").textContent = "rendering..."; delete $("film-files").dataset.links; refresh();
 }).catch(() => {}));
 function showFilm(job) {
   if (job.status === "finished" && job.files) {
     const mp4 = job.files.find((f) => f.endsWith(".mp4"));
     if (mp4 && !$("film-video").src.includes(mp4)) { $("film-video").src = mp4; $("film-video").hidden = false; }
-    $("film-files").innerHTML = job.files.map((f) => `<a href="${f}" download>${f.split("/").pop()}</a>`).join(" ");
+    const links = job.files.map((f) => `<a href="${f}" download>${f.split("/").pop()}</a>`).join(" ");
+    if ($("film-files").dataset.links !== links) { $("film-files").innerHTML = links; $("film-files").dataset.links = links; }
   } else if (job.status === "failed") {
     $("film-files").textContent = job.error || "the render failed";
+    delete $("film-files").dataset.links;
   } else {
     $("film-files").textContent = `rendering... ${fmtTime(job.elapsed_s)}`;
+    delete $("film-files").dataset.links;
   }
 }
 
