@@ -30,12 +30,8 @@ from reelgan.config import DataConfig
 from reelgan.data import build_dataset
 from reelgan.gan.generator import load_generator, seed_latents
 from reelgan.metrics.distances import fid
+from reelgan.metrics.distinctness import class_distinctness
 from reelgan.metrics.evaluate import choose_extractor
-
-
-def mean_rms(a: torch.Tensor, b: torch.Tensor) -> float:
-    """Mean over items of the RMS difference of two image batches of the same shape."""
-    return float((a - b).flatten(1).square().mean(dim=1).sqrt().mean())
 
 
 def real_by_class(data: str, resolution: int, channels: int, class_depth: int) -> tuple[list[str], dict]:
@@ -68,8 +64,7 @@ def measure(generator: str, data: str, extractor_path: str | None, seeds: int, c
     classes = len(names)
     z = seed_latents(list(range(seeds)), G.spec["latent_dim"])
     samples = torch.stack([G(z, torch.full((seeds,), c, dtype=torch.long)) for c in range(classes)])  # (C, S, ...)
-    class_change = np.mean([mean_rms(samples[c], samples[d]) for c in range(classes) for d in range(c + 1, classes)])
-    seed_change = np.mean([mean_rms(samples[c], samples[c].roll(1, dims=0)) for c in range(classes)])
+    change = class_distinctness(lambda _, labels: samples[int(labels[0])], z, classes, max_classes=classes)
     extractor = choose_extractor(extractor_path, data)
     real_features = {c: extractor.features(real[c]) for c in range(classes)}
     means = np.stack([real_features[c].mean(axis=0) for c in range(classes)])  # (C, D)
@@ -80,8 +75,8 @@ def measure(generator: str, data: str, extractor_path: str | None, seeds: int, c
         correct += int((nearest == c).sum())
         intra.append(fid(real_features[c], feats)["fid"])
     return {"generator": generator, "trained_steps": G.spec.get("trained_steps"), "classes": classes,
-            "seeds": seeds, "class_change": round(float(class_change), 4), "seed_change": round(float(seed_change), 4),
-            "distinctness": round(float(class_change / seed_change), 3),
+            "seeds": seeds, "class_change": change["class_change"], "seed_change": change["seed_change"],
+            "distinctness": change["distinctness"],
             "class_accuracy": round(correct / (classes * seeds), 3), "chance": round(1 / classes, 3),
             "real_accuracy": round(real_accuracy(real_features, means), 3),
             "intra_fid": round(float(np.mean(intra)), 2)}
