@@ -1,6 +1,8 @@
 """The command line, run in-process through its entry point."""
 
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -227,3 +229,14 @@ def test_failed_interpolation_leaves_no_folder(tmp_path, trained_run, capsys):
     assert main(["interpolate", str(trained_run), "--frames", "0", "--out", str(out)]) == 2
     assert "--frames must be at least 1" in error_line(capsys)
     assert not (tmp_path / "new").exists()
+
+
+def test_the_cli_shows_reelgan_messages_and_only_warnings_of_other_libraries():
+    # A fresh machine's first plot logs matplotlib's "generated new fontManager" at INFO: not for the user.
+    code = ("import logging; from reelgan.cli.main import main; main(['--version']); "
+            "logging.getLogger('matplotlib.font_manager').info('font cache built'); "
+            "logging.getLogger('matplotlib').warning('a real warning'); "
+            "logging.getLogger('reelgan.training').info('training 12 images')")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.stderr.split("\n")[:2] == ["a real warning", "training 12 images"]
+    assert "font cache" not in done.stderr

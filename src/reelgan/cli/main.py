@@ -58,7 +58,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns the exit status."""
     rank = int(os.environ.get("RANK", "0"))  # under torchrun, process 0 alone reports progress
-    logging.basicConfig(level=logging.INFO if rank == 0 else logging.ERROR, format="%(message)s", stream=sys.stderr)
+    # reelgan's own messages at INFO; other libraries' (matplotlib's font cache, ...) only when they warn
+    logging.basicConfig(level=logging.WARNING if rank == 0 else logging.ERROR, format="%(message)s",
+                        stream=sys.stderr)
+    logging.getLogger("reelgan").setLevel(logging.INFO if rank == 0 else logging.ERROR)
     parser = build_parser()
     argv = script.route(metrics.route(list(sys.argv[1:] if argv is None else argv)))
     try:
