@@ -193,6 +193,7 @@ def test_demo_trains_and_writes_grid_and_morph(tmp_path, capsys, monkeypatch):
     out = capsys.readouterr().out
     assert str(run_dir) in out
     assert "warning: only 2 steps" in out  # two steps are not worth showing, and the demo says so
+    assert f"reelgan train --resume {run_dir} --steps 6000" in out  # and how to continue for more variety
 
 
 def test_resume_with_lr_decay_refuses_a_new_step_count(tmp_path, capsys):

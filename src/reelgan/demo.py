@@ -61,6 +61,10 @@ DEMO_PHRASE = "we come in peace"
 # An idle 2-core CPU trained 2,019 steps in the demo's 4.5 minutes with bf16 (about 930 in float32,
 # benchmarks/RESULTS.md); under 300, the demo says its samples are not yet worth showing.
 DEMO_MIN_STEPS = 300
+# The samples' shape statistics (ink, detached pieces, openings in the ring) come within the pass line of the
+# real glyphs' from about this many steps; the demo's 3,000 give their look but not yet their variety
+# (benchmarks/RESULTS.md, "The demo's variety grows with steps"). Under it the demo says how to continue.
+DEMO_VARIETY_STEPS = 5000
 
 DEMO_SCRIPT = """Title: First Contact
 Author: reelgan demo

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..demo import DEMO_PHRASE, run_demo
+from ..demo import DEMO_PHRASE, DEMO_VARIETY_STEPS, run_demo
 from .common import add_command
 
 EXAMPLES = """\
@@ -41,4 +41,8 @@ def run_demo_command(args: argparse.Namespace) -> int:
           f"           .srt, .vtt, .otio, contact sheet and authorship record beside it)\n"
           f"  generator: {run_dir / 'generator.safetensors'}\n"
           f"next: pick the glyphs you like and steer toward them in the browser with `reelgan studio {run_dir}`")
+    if result.step < DEMO_VARIETY_STEPS:
+        print(f"more variety: the glyphs' gaps and detached marks grow with training (about {DEMO_VARIETY_STEPS:,} "
+              f"steps for the real set's); continue this run with `reelgan train --resume {run_dir} "
+              f"--steps {DEMO_VARIETY_STEPS + 1000} --max-minutes 4`")
     return 0
