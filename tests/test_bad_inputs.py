@@ -119,7 +119,7 @@ def run_main(argv: list[str], capsys) -> tuple[int | None, str, str, BaseExcepti
     root = logging.getLogger()
     old_level = root.level
     root.addHandler(handler)
-    root.setLevel(logging.INFO)
+    root.setLevel(logging.WARNING)  # as the CLI: other libraries' warnings; main() sets reelgan's own to INFO
     code: int | None = None
     error: BaseException | None = None
     with warnings.catch_warnings(record=True) as caught:
