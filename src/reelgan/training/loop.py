@@ -30,7 +30,7 @@ from ..data import build_dataset, build_loader
 from ..devices import configure_cpu_determinism, pick_device, resolve_precision
 from ..errors import ReelganError
 from ..gan.checkpoint import capture_rng_state, load_checkpoint, restore_rng_state, save_checkpoint
-from ..gan.generator import Generator, export_generator, generator_spec, weights_hash
+from ..gan.generator import Generator, export_generator, generator_spec, seed_latents, weights_hash
 from ..gan.kinds import KINDS
 from ..gan.losses import LAZY_REGULARISED, RELATIVISTIC, GANLoss
 from ..gan.nets import ImageGenerator
@@ -571,12 +571,11 @@ class Trainer:
             return None
         from ..metrics.distinctness import WEAK_DISTINCTNESS, class_distinctness
 
-        G = self.sampling_generator()
-        generator = torch.Generator().manual_seed(0)
-        z = torch.randn(COND_CHECK_SEEDS, self.latent_dim, generator=generator).to(self.device)
-        with self._isolated_rng(), torch.no_grad():
-            result = class_distinctness(lambda latents, labels: G(latents, labels.to(self.device)), z,
-                                        len(self.class_names))
+        spec = generator_spec(self.config.to_dict(), self.class_names, self.step_count)
+        G = Generator(self.sampling_generator(), spec, self.device)
+        z = seed_latents(list(range(COND_CHECK_SEEDS)), self.latent_dim)  # `reelgan generate --seed 0..15`'s
+        with self._isolated_rng():  # Generator draws without gradients
+            result = class_distinctness(G, z, len(self.class_names))
         result = {"step": self.step_count, **result}
         write_json(self.run_dir / "cond-check.json", result)
         if result["distinctness"] < WEAK_DISTINCTNESS and self.config.loss.class_weight == 0:
