@@ -17,6 +17,7 @@ import argparse
 import copy
 import json
 import time
+from pathlib import Path
 
 import torch
 
@@ -25,7 +26,9 @@ from reelgan.config import build_config, merge
 from reelgan.demo import DEMO_OVERRIDES
 from reelgan.gan.generator import Generator, generator_spec
 from reelgan.gan.standing_stats import recompute_batch_norm
+from reelgan.media import make_grid, save_png, upscale
 from reelgan.metrics.evaluate import evaluate_generator, real_images
+from reelgan.provenance import make_record
 from reelgan.training.ema import update_ema
 from reelgan.training.loop import Trainer
 
@@ -38,13 +41,17 @@ def decay(images_seen: int, batch: int, halflife_kimg: float, rampup: float) -> 
     return 0.5 ** (batch / max(halflife, 1e-8))
 
 
-def score(trainer: Trainer, net: torch.nn.Module, real: dict, n: int, domain: bool) -> dict:
-    """Shape-statistic TVs (and domain metrics) of `net` sampled with its standing statistics."""
+def score(trainer: Trainer, net: torch.nn.Module, real: dict, n: int, domain: bool, grid: Path | None) -> dict:
+    """Shape-statistic TVs (and domain metrics) of `net` sampled with its standing statistics; with `grid`, its
+    first 64 samples are written there as a PNG."""
     sampled = copy.deepcopy(net)
     recompute_batch_norm(sampled)
     spec = generator_spec(trainer.config.to_dict(), trainer.class_names, trainer.step_count)
     G = Generator(sampled, spec, trainer.device)
-    fake = shape_statistics(G.sample(n, seed=0))
+    samples = G.sample(n, seed=0)  # (n, 1, 32, 32) in [-1, 1]
+    if grid is not None:
+        save_png(grid, upscale(make_grid(samples[:64]), 512), make_record(generator_hash=G.hash, seed=0, n=64))
+    fake = shape_statistics(samples)
     result = {f"tv_{name}": round(total_variation(real[name], fake[name], bins), 3) for name, bins in BINS.items()}
     result["max_tv"] = max(result.values())
     result.update({f"mean_{name}": round(float(fake[name].mean()), 3) for name in BINS})
@@ -63,6 +70,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--n", type=int, default=2000)
+    parser.add_argument("--grids", default="", help="folder for each average's sample grid at the last step")
     parser.add_argument("--overrides", default="{}", help='JSON config overrides, e.g. {"train": {"lr_g": 4e-4}}')
     args = parser.parse_args()
     steps, at = args.steps, sorted(int(s) for s in args.at.split(","))
@@ -82,10 +90,12 @@ def main() -> None:
             update_ema(nets[spec], trainer.G, decay((trainer.step_count - 1) * batch, batch, halflife, rampup))  # as Trainer.step
         if trainer.step_count in at:
             train_s = time.perf_counter() - started
+            last = trainer.step_count == at[-1]
             for spec, net in nets.items():
+                grid = Path(args.grids) / f"seed{args.seed}-ema{spec.replace(':', '-')}.png" if args.grids and last else None
                 row = {"step": trainer.step_count, "seed": args.seed, "average": spec, "overrides": args.overrides,
                        "train_s": round(train_s, 1),
-                       **score(trainer, net, real, args.n, domain=trainer.step_count == at[-1])}
+                       **score(trainer, net, real, args.n, domain=last, grid=grid)}
                 print(json.dumps(row), flush=True)
 
 
