@@ -193,7 +193,23 @@ def test_demo_trains_and_writes_grid_and_morph(tmp_path, capsys, monkeypatch):
     out = capsys.readouterr().out
     assert str(run_dir) in out
     assert "warning: only 2 steps" in out  # two steps are not worth showing, and the demo says so
-    assert f"reelgan train --resume {run_dir} --steps 6000" in out  # and how to continue for more variety
+    continued = demo.DEMO_VARIETY_STEPS + 1000
+    assert f"reelgan train --resume {run_dir} --steps {continued}" in out  # and how to continue for more variety
+    config = json.loads((run_dir / "config.json").read_text())
+    assert config["train"]["ema_kimg"] == demo.DEMO_RECIPE["train"]["ema_kimg"]  # the demo's short average
+
+
+def test_demo_trains_the_default_with_its_batch_and_average():
+    from reelgan import demo
+    from reelgan.config import build_config
+
+    config, default = demo.demo_config(), build_config()
+    assert (config.train.batch, config.train.ema_kimg) == (32, 0.5)
+    assert (config.train.max_minutes, config.train.steps) == (demo.DEMO_MINUTES, demo.DEMO_STEPS)
+    assert (config.data.source, config.data.resolution, config.data.channels) == ("logograms", 32, 1)
+    assert (config.loss, config.net) == (default.loss, default.net)  # otherwise the default recipe
+    assert (config.train.lr_g, config.train.lr_d, config.train.n_critic) == (default.train.lr_g, default.train.lr_d,
+                                                                            default.train.n_critic)
 
 
 def test_resume_with_lr_decay_refuses_a_new_step_count(tmp_path, capsys):

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from .config import build_config, merge
+from .config import RunConfig, build_config, merge
 from .gan.generator import load_generator
 from .gan.sampling import write_walk
 from .media import make_grid, save_png, upscale
@@ -18,7 +18,13 @@ from .training import train
 # is by half-life in images, the default no longer collapses on the logograms, which needed a constant gamma
 # of 1 before (benchmarks/RESULTS.md, "Training recipe").
 DEMO_OVERRIDES: dict = {"data": {"source": "logograms", "resolution": 32, "channels": 1}}
-
+# The demo's recipe beside the default: batches of 32 (not 64), so a 2-core CPU takes about twice the steps in
+# its minutes, and a generator average with a half-life of 500 images (16 steps, not 10,000 images). In
+# 4.5 minutes the default's steps and average give alike closed rings; these give the real glyphs' gaps and
+# detached marks (benchmarks/RESULTS.md, "The demo's batch and generator average").
+DEMO_RECIPE: dict = {"train": {"batch": 32, "ema_kimg": 0.5}}
+DEMO_MINUTES = 4.5
+DEMO_STEPS = 8000  # the cap, if reached before the minutes (a fast CPU or a GPU)
 
 
 @dataclass
@@ -31,17 +37,22 @@ class DemoResult:
     morph_frames: int
 
 
-def run_demo(minutes: float = 4.5, steps: int = 3000, out: str = "runs", device: str = "auto",
-             show_progress: bool = True, warn: Callable[[str], None] = print) -> DemoResult:
-    """Train for at most `minutes` (or `steps`), export, then write the samples, morph video, glyph studio
-    outputs and animatic into the run folder. `warn` is told when too few steps were trained to be worth
-    showing."""
-    config = build_config(overrides=merge(DEMO_OVERRIDES, {
+def demo_config(minutes: float = DEMO_MINUTES, steps: int = DEMO_STEPS, out: str = "runs",
+                device: str = "auto") -> RunConfig:
+    """The demo's run: the default recipe on the built-in logograms with DEMO_RECIPE's batch and average."""
+    return build_config(overrides=merge(merge(DEMO_RECIPE, DEMO_OVERRIDES), {
         "data": {"source": "logograms"},
         "train": {"steps": steps, "max_minutes": minutes, "out": out, "device": device,
                   "name": "demo-logograms", "sample_every": 250, "checkpoint_every": 250},
     }))
-    result = train(config, show_progress=show_progress)
+
+
+def run_demo(minutes: float = DEMO_MINUTES, steps: int = DEMO_STEPS, out: str = "runs", device: str = "auto",
+             show_progress: bool = True, warn: Callable[[str], None] = print) -> DemoResult:
+    """Train for at most `minutes` (or `steps`), export, then write the samples, morph video, glyph studio
+    outputs and animatic into the run folder. `warn` is told when too few steps were trained to be worth
+    showing."""
+    result = train(demo_config(minutes, steps, out, device), show_progress=show_progress)
     run_dir = result.run_dir
     if result.step < DEMO_MIN_STEPS:
         warn(f"warning: only {result.step} steps in {minutes:g} minutes (the demo needs about {DEMO_MIN_STEPS} "
@@ -58,13 +69,14 @@ def run_demo(minutes: float = 4.5, steps: int = 3000, out: str = "runs", device:
 
 
 DEMO_PHRASE = "we come in peace"
-# An idle 2-core CPU trained 2,019 steps in the demo's 4.5 minutes with bf16 (about 930 in float32,
-# benchmarks/RESULTS.md); under 300, the demo says its samples are not yet worth showing.
-DEMO_MIN_STEPS = 300
+# An idle 2-core CPU with bf16 trained about 4,100 of the demo's batches of 32 in its 4.5 minutes (and about
+# 2,200 of 64 before, 930 of 64 in float32, benchmarks/RESULTS.md); under 600 (the images of the 300 batches
+# of 64 that were this limit), the demo says its samples are not yet worth showing.
+DEMO_MIN_STEPS = 600
 # The samples' shape statistics (ink, detached pieces, openings in the ring) come within the pass line of the
-# real glyphs' from about this many steps; the demo's 3,000 give their look but not yet their variety
-# (benchmarks/RESULTS.md, "The demo's variety grows with steps"). Under it the demo says how to continue.
-DEMO_VARIETY_STEPS = 5000
+# real glyphs' from about this many of the demo's steps (benchmarks/RESULTS.md, "The demo's batch and
+# generator average"). Under it the demo says how to continue.
+DEMO_VARIETY_STEPS = 4000
 
 DEMO_SCRIPT = """Title: First Contact
 Author: reelgan demo

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..demo import DEMO_PHRASE, DEMO_VARIETY_STEPS, run_demo
+from ..demo import DEMO_MINUTES, DEMO_PHRASE, DEMO_STEPS, DEMO_VARIETY_STEPS, run_demo
 from .common import add_command
 
 EXAMPLES = """\
@@ -18,8 +18,8 @@ def add_parser(subparsers) -> None:
     p = add_command(subparsers, "demo", "train on built-in Arrival-style logograms for a few minutes, then "
                     "write samples, a morph video, a phrase glyph, a contact sheet, an SVG and a short animatic",
                     EXAMPLES)
-    p.add_argument("--minutes", type=float, default=4.5, help="training time limit (default 4.5)")
-    p.add_argument("--steps", type=int, default=3000, help="step limit, if reached first (default 3000)")
+    p.add_argument("--minutes", type=float, default=DEMO_MINUTES, help=f"training time limit (default {DEMO_MINUTES:g})")
+    p.add_argument("--steps", type=int, default=DEMO_STEPS, help=f"step limit, if reached first (default {DEMO_STEPS})")
     p.add_argument("--out", default="runs", help="folder of numbered run folders (default runs)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
