@@ -18,7 +18,7 @@ from .training import train
 # is by half-life in images, the default no longer collapses on the logograms, which needed a constant gamma
 # of 1 before (benchmarks/RESULTS.md, "Training recipe").
 DEMO_OVERRIDES: dict = {"data": {"source": "logograms", "resolution": 32, "channels": 1}}
-# The demo's recipe beside the default: batches of 32 (not 64), so a 2-core CPU takes about twice the steps in
+# The demo's recipe beside the default: batches of 32 (not 64), so a 2-core CPU takes about 1.8x the steps in
 # its minutes, and a generator average with a half-life of 500 images (16 steps, not 10,000 images). In
 # 4.5 minutes the default's steps and average give alike closed rings; these give the real glyphs' gaps and
 # detached marks (benchmarks/RESULTS.md, "The demo's batch and generator average").
