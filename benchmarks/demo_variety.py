@@ -83,16 +83,22 @@ def total_variation(a: np.ndarray, b: np.ndarray, bins: np.ndarray) -> float:
     return float(0.5 * np.abs(ha / ha.sum() - hb / hb.sum()).sum())
 
 
+def distances(real: dict[str, np.ndarray], fake: dict[str, np.ndarray]) -> dict[str, dict[str, float]]:
+    """For each statistic of `shape_statistics` (the pass line's and the extra ones): the real and sample means
+    and the TV distance between their histograms."""
+    return {name: {"real_mean": round(float(real[name].mean()), 3),
+                   "sample_mean": round(float(fake[name].mean()), 3),
+                   "tv_distance": round(total_variation(real[name], fake[name], bins), 3)}
+            for name, bins in {**BINS, **EXTRA_BINS}.items()}
+
+
 def variety(generator: str, n: int) -> dict:
     """The shape statistics, their distances to the real glyphs', and the domain recall of one generator."""
     G = load_generator(generator)
     real = shape_statistics(real_images("logograms", G.resolution, 1, n))
     fake = shape_statistics(G.sample(n, seed=0))
     result: dict = {"generator": generator, "trained_steps": G.spec.get("trained_steps"), "n": n}
-    for name, bins in {**BINS, **EXTRA_BINS}.items():
-        result[name] = {"real_mean": round(float(real[name].mean()), 3),
-                        "sample_mean": round(float(fake[name].mean()), 3),
-                        "tv_distance": round(total_variation(real[name], fake[name], bins), 3)}
+    result.update(distances(real, fake))
     metrics = evaluate_generator(G, "logograms", ["fid", "pr"], n=n)
     result["domain"] = {k: round(v, 4) for k, v in metrics.items()}
     return result
